@@ -1,0 +1,1 @@
+"""The outbox: one Delivery row per (subscriber, period)."""

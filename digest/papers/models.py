@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Author(models.Model):
+    """A person as written on papers. `key` folds case and accents of the full name; `match_key`
+    (surname and first initial) lets a followed `Y. LeCun` find `Yann LeCun`."""
+
+    name = models.CharField(max_length=300)
+    key = models.CharField(max_length=300, unique=True)
+    match_key = models.CharField(max_length=300, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("author-detail", args=[self.pk])
+
+
+class PaperQuerySet(models.QuerySet["Paper"]):
+    def visible(self) -> PaperQuerySet:
+        return self.filter(hidden=False)
+
+    def latest_first(self) -> PaperQuerySet:
+        return self.order_by("-published_at", "-id")
+
+    def arrived_between(self, start: object, end: object) -> PaperQuerySet:
+        return self.filter(first_seen_at__gte=start, first_seen_at__lt=end)
+
+
+class Paper(models.Model):
+    # arXiv id without version when known, else "title:" + a hash of the normalised title.
+    key = models.CharField(max_length=64, unique=True)
+    arxiv_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Hash of the normalised title: finds the same paper arriving from a source without arXiv ids.
+    title_key = models.CharField(max_length=40, db_index=True)
+    title = models.TextField()
+    abstract = models.TextField()
+    authors = models.ManyToManyField(Author, through="PaperAuthor", related_name="papers")
+    # The ordered display names, kept beside the relation so lists render without a join.
+    author_names = models.JSONField(default=list, blank=True)
+    categories = models.CharField(max_length=500, blank=True, help_text="Space-separated, arXiv style")
+    primary_category = models.CharField(max_length=64, blank=True, db_index=True)
+    sources = models.CharField(max_length=200, blank=True, help_text="Space-separated source kinds")
+    code_urls = models.JSONField(default=list, blank=True)
+    project_urls = models.JSONField(default=list, blank=True)
+    has_code = models.BooleanField(default=False, db_index=True)
+    upvotes = models.IntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    modified_at = models.DateTimeField(default=timezone.now)
+    content_hash = models.CharField(max_length=40, blank=True)
+    hidden = models.BooleanField(default=False, db_index=True, help_text="Never shown in digests or feeds")
+    featured = models.BooleanField(default=False, db_index=True, help_text="Boosted in rankings")
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("paper-detail", args=[self.pk])
+
+    @property
+    def abs_url(self) -> str | None:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def category_list(self) -> list[str]:
+        return self.categories.split()
+
+
+class PaperAuthor(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "position"], name="paperauthor_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.author_id} on {self.paper_id}"
+
+
+class Topic(models.Model):
+    """A curated interest: subscribers pick it, the matching engine scores it, it has public feeds."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    keywords = models.TextField(
+        blank=True, help_text='One keyword or "quoted phrase" per line; they define what the topic matches.'
+    )
+    example_papers = models.ManyToManyField(Paper, blank=True, related_name="example_for_topics")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("topic-detail", args=[self.slug])
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+
+class SourceFormat(models.TextChoices):
+    HF_PAGE = "hf-page", "Hugging Face papers page (saved text)"
+    HF_API = "hf-api", "Hugging Face daily papers API (JSON)"
+    ARXIV_JSONL = "arxiv-jsonl", "arXiv metadata snapshot (JSON lines)"
+    ARXIV_CSV = "arxiv-csv", "arXiv metadata snapshot (CSV)"
+    ARXIV_ATOM = "arxiv-atom", "arXiv API or listing feed (Atom)"
+    ARXIV_RSS = "arxiv-rss", "arXiv listing feed (RSS)"
+
+
+class Source(models.Model):
+    """A recurring ingestion source that beat ingests on its schedule."""
+
+    name = models.CharField(max_length=120, unique=True)
+    url = models.URLField(max_length=1000)
+    format = models.CharField(
+        max_length=20, choices=SourceFormat.choices, blank=True, help_text="Blank: detect"
+    )
+    interval_minutes = models.PositiveIntegerField(default=24 * 60)
+    enabled = models.BooleanField(default=True)
+    last_ingested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IngestRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    location = models.CharField(max_length=1000, help_text="Path or URL ingested")
+    format = models.CharField(max_length=20, choices=SourceFormat.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [{"record": <line or record number>, "reason": "..."}], capped so a garbage file stays small.
+    rejects = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.location} @ {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("digest.mailbox_urls")),
+    path("", include("digest.papers.urls")),
+    path("", include("subscriptions.urls")),
+]
