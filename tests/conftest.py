@@ -109,6 +109,14 @@ class CeleryWorker:
             self.process.wait(timeout=30)
 
 
+def _reset_broker_connections(app: object) -> None:
+    # The broker URL changes between embedded mode and the worker tests: forget the app's pools so
+    # the next send takes kombu's pool for the current URL (kombu keys its pools by URL; closing
+    # one would poison it for later tests).
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def celery_worker(transactional_db: None, broker_url: str) -> Iterator[CeleryWorker]:
     """A real worker: tasks sent by the test go through Redis to another process that reads the
@@ -120,7 +128,7 @@ def celery_worker(transactional_db: None, broker_url: str) -> Iterator[CeleryWor
     redis.Redis.from_url(broker_url).flushdb()
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
     app.conf.update(task_always_eager=False, broker_url=broker_url)
-    app.pool.force_close_all()
+    _reset_broker_connections(app)
     worker = CeleryWorker(worker_env(broker_url, connection.settings_dict["NAME"]))
     worker.start()
     try:
@@ -128,4 +136,4 @@ def celery_worker(transactional_db: None, broker_url: str) -> Iterator[CeleryWor
     finally:
         worker.stop()
         app.conf.update(saved)
-        app.pool.force_close_all()
+        _reset_broker_connections(app)
