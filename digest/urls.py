@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("digest.mailbox_urls")),
     path("", include("digest.papers.urls")),
+    path("", include("digest.feeds.urls")),
     path("", include("subscriptions.urls")),
 ]

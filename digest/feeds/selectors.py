@@ -1,0 +1,230 @@
+"""Reads behind the public pages and the feeds: bounded, prefetched querysets and cheap versions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from digest.papers.models import Author, Paper, PaperAuthor, Topic
+
+SEARCH_MAX_TERMS = 8
+TRENDING_WINDOW = timedelta(days=7)
+
+
+def authorships_prefetch() -> Prefetch:
+    return Prefetch("authorships", queryset=PaperAuthor.objects.select_related("author").order_by("position"))
+
+
+def with_authors(papers: QuerySet[Paper]) -> QuerySet[Paper]:
+    """Author links need ids, so lists prefetch the ordered authorships in one extra query."""
+    return papers.prefetch_related(authorships_prefetch())
+
+
+def search_terms(q: str) -> list[str]:
+    """Words and "quoted phrases" of a search box, capped so a pasted essay stays cheap."""
+    terms = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', q)]
+    return [term.strip() for term in terms if term.strip()][:SEARCH_MAX_TERMS]
+
+
+def _term_q(term: str) -> Q:
+    by_author = PaperAuthor.objects.filter(paper=OuterRef("pk"), author__name__icontains=term)
+    return Q(title__icontains=term) | Q(abstract__icontains=term) | Q(Exists(by_author))
+
+
+def topic_terms(topic: Topic) -> list[str]:
+    return [term.strip().strip('"').strip() for term in topic.keyword_list if term.strip().strip('"').strip()]
+
+
+def topic_lexical_q(topic: Topic) -> Q:
+    """A paper belongs to a topic lexically when its title or abstract has one of its keywords."""
+    q = Q(pk__in=[])
+    for term in topic_terms(topic):
+        q |= Q(title__icontains=term) | Q(abstract__icontains=term)
+    return q
+
+
+def papers_browse(
+    *, q: str = "", topic: Topic | None = None, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[Paper]:
+    """The home page list: visible papers, newest first, narrowed by search, topic and dates.
+
+    Plain `icontains` so it behaves the same on SQLite and PostgreSQL."""
+    papers = Paper.objects.visible()
+    for term in search_terms(q):
+        papers = papers.filter(_term_q(term))
+    if topic is not None:
+        papers = papers.filter(topic_lexical_q(topic))
+    tz = timezone.get_current_timezone()
+    if date_from is not None:
+        papers = papers.filter(published_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to is not None:
+        papers = papers.filter(
+            published_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+        )
+    return papers.latest_first()
+
+
+def trending_papers(*, limit: int = 5) -> list[Paper]:
+    """The most upvoted papers of the week before the newest one (empty when no source gives upvotes)."""
+    newest = Paper.objects.visible().filter(upvotes__isnull=False).aggregate(at=Max("published_at"))["at"]
+    if newest is None:
+        return []
+    papers = (
+        Paper.objects.visible()
+        .filter(upvotes__gt=0, published_at__gte=newest - TRENDING_WINDOW)
+        .order_by("-upvotes", "-published_at", "-id")
+    )
+    return list(with_authors(papers)[:limit])
+
+
+def author_papers(*, author: Author, limit: int | None = None) -> QuerySet[Paper]:
+    papers = with_authors(Paper.objects.visible().filter(authorships__author=author).latest_first())
+    return papers[:limit] if limit else papers
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Same shape as `digest.matching.selectors.Ranked`: what topic pages and feeds consume."""
+
+    paper: Paper
+    score: float
+    why: str
+
+
+def topic_recent(*, topic: Topic, limit: int, since: datetime | None = None) -> list[Any]:
+    """Recent matches of a topic, best first, from the matching engine when it is installed, else by
+    the topic's keywords newest first."""
+    try:
+        from digest.matching.selectors import topic_ranking
+    except ImportError:
+        topic_ranking = None
+    if topic_ranking is not None:
+        return list(topic_ranking(topic=topic, since=since, limit=limit))
+    papers = Paper.objects.visible().filter(topic_lexical_q(topic))
+    if since is not None:
+        papers = papers.filter(published_at__gte=since)
+    return [Ranked(paper=p, score=0.0, why="") for p in papers.latest_first()[:limit]]
+
+
+# --- Feed versions ---------------------------------------------------------------------------------
+# A feed's cache key and ETag come from ONE small aggregate query that also loads the feed's object,
+# so a new, changed, hidden or deleted paper (or a new or re-scored match) changes the key at once:
+# the cached feed is never stale, and an unchanged feed keeps its key.
+
+
+@dataclass(frozen=True)
+class FeedState:
+    version: str
+    last_modified: datetime | None
+    obj: Any = None
+
+
+def _stamp(*values: Any) -> str:
+    return ":".join(
+        "-" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v)) for v in values
+    )
+
+
+def _aware(value: Any) -> datetime | None:
+    """Raw SQL on SQLite hands back strings or naive datetimes; make them comparable UTC datetimes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _state(obj: Any, stamps: tuple[Any, ...], times: tuple[Any, ...]) -> FeedState:
+    moments = [t for t in (_aware(v) for v in times) if t is not None]
+    return FeedState(version=_stamp(*stamps), last_modified=max(moments) if moments else None, obj=obj)
+
+
+_PAPERS_AGG = (
+    "SELECT MAX(first_seen_at) AS v_seen, MAX(modified_at) AS v_modified, COUNT(*) AS v_n, "
+    "MAX(id) AS v_top, SUM(CASE WHEN featured THEN 1 ELSE 0 END) AS v_featured "
+    "FROM {paper} WHERE hidden = %s"
+)
+
+
+def papers_state() -> FeedState:
+    """The latest-papers feed depends on every visible paper."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PAPERS_AGG.format(paper=Paper._meta.db_table), [False])
+        seen, modified, n, top, featured = cursor.fetchone()
+    return _state(None, (seen, modified, n, top, featured), (seen, modified))
+
+
+def topic_state(*, slug: str) -> FeedState | None:
+    """The topic row (its keywords define the feed, so it is read fresh) and the papers' version."""
+    sql = (
+        f"SELECT t.*, a.* FROM {Topic._meta.db_table} t CROSS JOIN ("
+        + _PAPERS_AGG.format(paper=Paper._meta.db_table)
+        + ") a WHERE t.slug = %s"
+    )
+    topic = next(iter(Topic.objects.raw(sql, [False, slug])), None)
+    if topic is None:
+        return None
+    definition = hashlib.sha1(f"{topic.name}\n{topic.description}\n{topic.keywords}".encode()).hexdigest()[
+        :12
+    ]
+    seen, modified = topic.v_seen, topic.v_modified
+    return _state(
+        topic,
+        (topic.pk, definition, seen, modified, topic.v_n, topic.v_top, topic.v_featured),
+        (seen, modified),
+    )
+
+
+def author_state(*, pk: int) -> FeedState | None:
+    sql = (
+        f"SELECT au.*, MAX(p.first_seen_at) AS v_seen, MAX(p.modified_at) AS v_modified, "
+        f"COUNT(p.id) AS v_n, MAX(p.id) AS v_top FROM {Author._meta.db_table} au "
+        f"LEFT JOIN {PaperAuthor._meta.db_table} pa ON pa.author_id = au.id "
+        f"LEFT JOIN {Paper._meta.db_table} p ON p.id = pa.paper_id AND p.hidden = %s "
+        f"WHERE au.id = %s GROUP BY au.id"
+    )
+    author = next(iter(Author.objects.raw(sql, [False, pk])), None)
+    if author is None:
+        return None
+    seen, modified = author.v_seen, author.v_modified
+    return _state(
+        author, (author.pk, author.name, seen, modified, author.v_n, author.v_top), (seen, modified)
+    )
+
+
+def personal_state(*, token: str) -> FeedState | None:
+    """A subscriber's feed: the subscriber by token plus their matches' version. Unknown or rotated
+    tokens, pending and unsubscribed people get None (a 404)."""
+    from digest.matching.models import Match
+    from subscriptions.models import Subscriber
+
+    if not token or len(token) > 64:
+        return None
+    sql = (
+        f"SELECT s.*, MAX(m.created_at) AS v_created, COUNT(p.id) AS v_n, MAX(m.id) AS v_top, "
+        f"SUM(m.score) AS v_score, SUM(LENGTH(m.why)) AS v_why, MAX(p.modified_at) AS v_modified "
+        f"FROM {Subscriber._meta.db_table} s "
+        f"LEFT JOIN {Match._meta.db_table} m ON m.subscriber_id = s.id "
+        f"LEFT JOIN {Paper._meta.db_table} p ON p.id = m.paper_id AND p.hidden = %s "
+        f"WHERE s.feed_token = %s AND s.status NOT IN (%s, %s) GROUP BY s.id"
+    )
+    params = [False, token, Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED]
+    subscriber = next(iter(Subscriber.objects.raw(sql, params)), None)
+    if subscriber is None:
+        return None
+    created, modified = subscriber.v_created, subscriber.v_modified
+    score = round(subscriber.v_score or 0.0, 6)
+    return _state(
+        subscriber,
+        (subscriber.pk, created, modified, subscriber.v_n, subscriber.v_top, score, subscriber.v_why),
+        (created, modified),
+    )
