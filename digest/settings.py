@@ -40,7 +40,8 @@ LANGUAGE_CODE = "en"
 USE_I18N = False
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Our admin site (rate-limited login, dashboard) replaces django.contrib.admin's default one.
+    "digest.curation.admin_apps.DigestAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "digest.matching",
     "digest.delivery",
     "subscriptions",
+    # Last: its post_migrate builds the curator group from the other apps' permissions.
+    "digest.curation",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +179,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 INGEST_USER_AGENT = env_str("INGEST_USER_AGENT", f"PaperDigest/1.0 (+{SITE_URL}; self-hosted paper digest)")
+
+# --- Admin (helper F) ---------------------------------------------------------------------------
+# Failed admin logins allowed per (client IP, username) and per client IP within the window.
+ADMIN_LOGIN_MAX_FAILURES = env_int("ADMIN_LOGIN_MAX_FAILURES", 5, minimum=1)
+ADMIN_LOGIN_MAX_FAILURES_PER_IP = env_int("ADMIN_LOGIN_MAX_FAILURES_PER_IP", 30, minimum=1)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60, minimum=1)
 
 LOGGING = {
     "version": 1,
