@@ -180,6 +180,40 @@ INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 INGEST_USER_AGENT = env_str("INGEST_USER_AGENT", f"PaperDigest/1.0 (+{SITE_URL}; self-hosted paper digest)")
 
+# --- Delivery (helper E) ------------------------------------------------------------------------
+# Domain of the Message-ID of every mail; defaults to SITE_URL's host.
+DELIVERY_MESSAGE_ID_DOMAIN = env_str("DELIVERY_MESSAGE_ID_DOMAIN", urlsplit(SITE_URL).hostname or "localhost")
+# List-Id: "<SITE_NAME> <digest.DOMAIN>"; the mailto: List-Unsubscribe address (blank: HTTPS only).
+DELIVERY_LIST_ID_DOMAIN = env_str("DELIVERY_LIST_ID_DOMAIN", DELIVERY_MESSAGE_ID_DOMAIN)
+DELIVERY_UNSUBSCRIBE_MAILTO = env_str("DELIVERY_UNSUBSCRIBE_MAILTO", "")
+DELIVERY_FEEDBACK_ID_SENDER = env_str("DELIVERY_FEEDBACK_ID_SENDER", "paperdigest")
+DELIVERY_CHUNK_SIZE = env_int("DELIVERY_CHUNK_SIZE", 200, minimum=1)
+# Messages per second over all workers (0: as fast as the server takes them).
+DELIVERY_RATE_PER_SECOND = env_float("DELIVERY_RATE_PER_SECOND", 0.0)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+# Transient failures wait base * 2**(attempt-1) seconds, capped; caps stay under the broker's
+# visibility timeout.
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 60, minimum=1)
+DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 1800, minimum=1)
+# A queued row whose task has not run after this long (a broker restart lost it) is enqueued again.
+DELIVERY_REDISPATCH_SECONDS = env_int("DELIVERY_REDISPATCH_SECONDS", 600, minimum=1)
+# On SQLite (no session locks) a row left "sending" this long is taken as orphaned by a crash.
+DELIVERY_SENDING_LEASE_SECONDS = env_int("DELIVERY_SENDING_LEASE_SECONDS", 900, minimum=1)
+DELIVERY_SOFT_BOUNCE_LIMIT = env_int("DELIVERY_SOFT_BOUNCE_LIMIT", 3, minimum=1)
+# Complaint rate over the last day: the large mailbox providers warn at 0.1% and punish at 0.3%.
+DELIVERY_COMPLAINT_WARN_RATE = env_float("DELIVERY_COMPLAINT_WARN_RATE", 0.001)
+DELIVERY_COMPLAINT_PAUSE_RATE = env_float("DELIVERY_COMPLAINT_PAUSE_RATE", 0.003)
+DELIVERY_DUE_EVERY_MINUTES = env_int("DELIVERY_DUE_EVERY_MINUTES", 5, minimum=1)
+# DKIM signing happens when both the domain and a private key (PEM file) are set.
+DKIM_DOMAIN = env_str("DKIM_DOMAIN", "")
+DKIM_SELECTOR = env_str("DKIM_SELECTOR", "digest")
+DKIM_PRIVATE_KEY_PATH = env_str("DKIM_PRIVATE_KEY_PATH", "")
+ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")} if env_str("ANYMAIL_WEBHOOK_SECRET", "") else {}
+CELERY_BEAT_SCHEDULE["delivery-send-due"] = {
+    "task": "delivery.digests_due",
+    "schedule": crontab(minute=f"*/{DELIVERY_DUE_EVERY_MINUTES}"),
+}
+
 # --- Admin (helper F) ---------------------------------------------------------------------------
 # Failed admin logins allowed per (client IP, username) and per client IP within the window.
 ADMIN_LOGIN_MAX_FAILURES = env_int("ADMIN_LOGIN_MAX_FAILURES", 5, minimum=1)

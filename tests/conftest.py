@@ -137,3 +137,109 @@ def celery_worker(transactional_db: None, broker_url: str) -> Iterator[CeleryWor
         worker.stop()
         app.conf.update(saved)
         _reset_broker_connections(app)
+
+
+# --- A real SMTP server (helper E) --------------------------------------------------------------
+
+
+class SmtpSink:
+    """An aiosmtpd server in a thread on a free port. It keeps every accepted message as bytes with
+    its envelope, can refuse chosen recipients with a given reply (421/451/550 ...), and can be
+    stopped (connections refused) and started again on the same port."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.host = "127.0.0.1"
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        # recipient (lower case) -> SMTP reply line, e.g. "550 5.1.1 No such user"
+        self.refuse: dict[str, str] = {}
+        self.data_reply: str | None = None
+        self._cond = threading.Condition()
+        self.controller: object | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: object, address: str, options: list[str]
+    ) -> str:
+        reply = self.refuse.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        if self.data_reply:
+            return self.data_reply
+        with self._cond:
+            self.messages.append(
+                (envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))  # type: ignore[attr-defined]
+            )
+            self._cond.notify_all()
+        return "250 Message accepted"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=10)
+        controller.start()
+        self.controller = controller
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()  # type: ignore[attr-defined]
+            self.controller = None
+
+    def count_for(self, address: str) -> int:
+        with self._cond:
+            return sum(1 for _, rcpts, _ in self.messages if address.lower() in {r.lower() for r in rcpts})
+
+    def parsed(self) -> list[object]:
+        import email
+        import email.policy
+
+        with self._cond:
+            return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[tuple[str, list[str], bytes]]:
+        """Block until at least `count` messages arrived; fail the test at the deadline."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    pytest.fail(f"SMTP server got {len(self.messages)} messages, expected {count}")
+                self._cond.wait(left)
+            return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings: object, smtp_server: SmtpSink) -> SmtpSink:
+    """Point this process's mail settings at the `smtp_server` (pytest-django installs locmem)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST = smtp_server.host  # type: ignore[attr-defined]
+    settings.EMAIL_PORT = smtp_server.port  # type: ignore[attr-defined]
+    settings.EMAIL_HOST_USER = ""  # type: ignore[attr-defined]
+    settings.EMAIL_HOST_PASSWORD = ""  # type: ignore[attr-defined]
+    settings.EMAIL_USE_TLS = False  # type: ignore[attr-defined]
+    settings.EMAIL_USE_SSL = False  # type: ignore[attr-defined]
+    settings.EMAIL_TIMEOUT = 5  # type: ignore[attr-defined]
+    return smtp_server
