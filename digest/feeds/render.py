@@ -50,6 +50,13 @@ class FeedMeta:
     entries: Sequence[FeedEntry] = field(default_factory=tuple)
 
 
+def _seconds(moment: datetime) -> datetime:
+    """Whole seconds: RSS dates cannot carry fractions, and equal instants should read the same in both formats."""
+    if moment.tzinfo is None:
+        raise ValueError("feed dates must be timezone-aware")
+    return moment.replace(microsecond=0)
+
+
 def entry_summary_html(entry: FeedEntry) -> str:
     """The summary as an HTML fragment in which every piece of source text is escaped, so markup
     inside an abstract shows as text in a reader and `$\\alpha$` stays as written."""
@@ -71,15 +78,15 @@ def feed_render(*, meta: FeedMeta, fmt: FeedFormat) -> bytes:
     fg.title(xml_clean(meta.title))
     fg.subtitle(xml_clean(meta.subtitle) or xml_clean(meta.title))
     fg.author({"name": xml_clean(meta.author)})
-    # feedgen's RSS channel <link> is the first non-self link; the self link becomes atom:link.
-    fg.link(href=meta.html_url, rel="alternate", type="text/html")
     fg.link(
         href=meta.self_url, rel="self", type="application/rss+xml" if fmt == "rss" else "application/atom+xml"
     )
+    # feedgen makes the LAST link the RSS channel <link>, which must be the HTML page.
+    fg.link(href=meta.html_url, rel="alternate", type="text/html")
     fg.language("en")
     fg.generator("Paper Digest")
-    fg.updated(meta.updated)
-    fg.lastBuildDate(meta.updated)
+    fg.updated(_seconds(meta.updated))
+    fg.lastBuildDate(_seconds(meta.updated))
     for entry in meta.entries[:MAX_ENTRIES]:
         fe = fg.add_entry(order="append")
         fe.id(entry.guid)
@@ -89,10 +96,10 @@ def feed_render(*, meta: FeedMeta, fmt: FeedFormat) -> bytes:
         names = [xml_clean(name) for name in entry.authors if name.strip()]
         if names:
             fe.author([{"name": name} for name in names])
-            # RSS <author> must be an email address; dc:creator is the validator-clean way to name people.
-            fe.dc.dc_creator(names)
-        fe.published(entry.published)
-        fe.updated(entry.updated)
+            # RSS <author> must be an email address; one dc:creator with every name is what readers show.
+            fe.dc.dc_creator(", ".join(names))
+        fe.published(_seconds(entry.published))
+        fe.updated(_seconds(entry.updated))
         for term in entry.categories:
             fe.category(term=xml_clean(term))
         fe.summary(entry_summary_html(entry), type="html")
