@@ -175,6 +175,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingest-due-sources": {"task": "papers.ingest_due_sources", "schedule": crontab(minute="*/10")},
 }
 
+# --- Subscriptions (helper B) -----------------------------------------------------------------
+# Confirmation links expire; manage and unsubscribe links live until revoked by a token_version bump.
+SUBSCRIBE_CONFIRM_MAX_AGE_DAYS = env_int("SUBSCRIBE_CONFIRM_MAX_AGE_DAYS", 7, minimum=1)
+# Fixed one-hour windows, counted in the cache (Redis when REDIS_URL is set, shared by all workers).
+SUBSCRIBE_RATE_PER_IP = env_int("SUBSCRIBE_RATE_PER_IP", 20, minimum=1)
+SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 3, minimum=1)
+
 # --- Ingestion ---------------------------------------------------------------------------------
 INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)

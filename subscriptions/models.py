@@ -57,7 +57,8 @@ class Subscriber(models.Model):
 
     # Rotating it revokes the old private feed URL at once.
     feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
-    # Bumped on unsubscribe/email change so every earlier signed manage/unsubscribe link dies.
+    # Bumped on email change and on re-confirming after leaving, so every earlier signed link dies.
+    # Not bumped on unsubscribe: a second click on the same unsubscribe link must still work.
     token_version = models.PositiveIntegerField(default=1)
     pending_email = models.EmailField(max_length=254, blank=True)
 
@@ -70,6 +71,9 @@ class Subscriber(models.Model):
     created_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Why the subscriber left the active state: "link", "one-click", "bounced", "complained", "admin".
+    status_reason = models.CharField(max_length=32, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
     soft_bounces = models.PositiveSmallIntegerField(default=0)
 
     objects = SubscriberQuerySet.as_manager()

@@ -27,9 +27,11 @@ class Purpose(enum.StrEnum):
 class BadToken(Exception):
     """The token is tampered, expired, made for another purpose, or revoked."""
 
-    def __init__(self, reason: str, *, expired: bool = False) -> None:
+    def __init__(self, reason: str, *, expired: bool = False, subscriber: Subscriber | None = None) -> None:
         super().__init__(reason)
         self.expired = expired
+        # Set for a genuine but revoked token, so a page can say "already done" instead of "broken".
+        self.subscriber = subscriber
 
 
 def _signer(purpose: Purpose) -> signing.TimestampSigner:
@@ -58,5 +60,5 @@ def token_read(*, purpose: Purpose, token: str, max_age: timedelta | None = None
     except (ValueError, UnicodeDecodeError, Subscriber.DoesNotExist):
         raise BadToken("unknown subscriber") from None
     if int(version) != subscriber.token_version:
-        raise BadToken("revoked")
+        raise BadToken("revoked", subscriber=subscriber)
     return subscriber, extra
