@@ -243,3 +243,44 @@ def smtp_settings(settings: object, smtp_server: SmtpSink) -> SmtpSink:
     settings.EMAIL_USE_SSL = False  # type: ignore[attr-defined]
     settings.EMAIL_TIMEOUT = 5  # type: ignore[attr-defined]
     return smtp_server
+
+
+# --- A real browser (helper B) -----------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Debian chromium for the whole run (Playwright never downloads a browser)."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM must still be allowed
+    # here for the live_server tests that read the database between browser steps.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh browser context (no cookies) per test, with short timeouts so failures are quick."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
