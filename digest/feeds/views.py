@@ -68,16 +68,16 @@ def _serve(
     digest = hashlib.sha256(key_source.encode()).hexdigest()[:40]
     key = f"feeds:{kind.name}:{digest}"
     etag = f'"{digest}"'
-    last_modified = http_date(state.last_modified.timestamp()) if state.last_modified else None
+    # Whole seconds, as HTTP dates have them, so If-Modified-Since with our own date matches.
+    modified_at = int(state.last_modified.timestamp()) if state.last_modified else None
+    last_modified = http_date(modified_at) if modified_at is not None else None
     headers = {"ETag": etag, "Cache-Control": PRIVATE_CACHE_CONTROL if kind.private else PUBLIC_CACHE_CONTROL}
     if last_modified:
         headers["Last-Modified"] = last_modified
     if kind.private:
         headers["X-Robots-Tag"] = "noindex"
 
-    not_modified = get_conditional_response(
-        request, etag=etag, last_modified=state.last_modified.timestamp() if state.last_modified else None
-    )
+    not_modified = get_conditional_response(request, etag=etag, last_modified=modified_at)
     if not_modified is not None:
         for name, value in headers.items():
             not_modified[name] = value
