@@ -1,0 +1,1 @@
+"""One module per input format; each offers `parse(stream) -> Iterator[PaperRecord | Reject]`."""

@@ -1,0 +1,161 @@
+"""The Kaggle arXiv metadata snapshot: JSON lines (`arxiv-metadata-oai-snapshot.json`) and the same
+fields as CSV, where `versions` and `authors_parsed` are Python-literal strings and spreadsheets
+have mangled the ids (`704.001` for `0704.0010`)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import BinaryIO
+
+from digest.ingest.errors import IngestError, RecordError
+from digest.ingest.normalise import preview
+from digest.ingest.records import Parsed, Reject, record_build
+from digest.ingest.textio import ERRORS, numbered_lines
+
+JSONL = "arxiv-jsonl"
+CSV = "arxiv-csv"
+REQUIRED_COLUMNS = {"id", "title", "abstract"}
+# A CSV field may legitimately span lines, but not megabytes.
+csv.field_size_limit(1_000_000)
+
+
+def _rfc2822(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _update_date(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(value.strip(), pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _literal(value: object) -> object:
+    """JSON gives lists; the CSV gives their Python repr, read with literal_eval (never eval)."""
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return value
+
+
+def _authors(row: dict[str, object]) -> list[str]:
+    parsed = _literal(row.get("authors_parsed"))
+    if isinstance(parsed, list) and parsed:
+        names = []
+        for parts in parsed:
+            if not isinstance(parts, list | tuple) or not parts:
+                continue
+            last, first, suffix = ([*(str(p) for p in parts), "", ""])[:3]
+            name = " ".join(p for p in (first.strip(), last.strip()) if p)
+            names.append(f"{name}, {suffix.strip()}" if suffix.strip() else name)
+        return names
+    raw = row.get("authors")
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.replace(" and ", ", ").split(",")]
+    return []
+
+
+def record_from_row(number: int, row: dict[str, object], source: str) -> Parsed:
+    try:
+        arxiv_id = row.get("id")
+        if not isinstance(arxiv_id, str) or not arxiv_id.strip():
+            raise RecordError("no id")
+        versions = _literal(row.get("versions"))
+        published = updated = None
+        version = None
+        if isinstance(versions, list) and versions:
+            first, last = versions[0], versions[-1]
+            if isinstance(first, dict):
+                published = _rfc2822(first.get("created"))
+            if isinstance(last, dict):
+                updated = _rfc2822(last.get("created"))
+                label = str(last.get("version", ""))
+                if label[:1] == "v" and label[1:].isdigit():
+                    version = int(label[1:])
+        published = published or _update_date(row.get("update_date"))
+        categories = row.get("categories")
+        record = record_build(
+            record=number,
+            source=source,
+            title=row.get("title"),  # type: ignore[arg-type]
+            abstract=row.get("abstract"),  # type: ignore[arg-type]
+            authors=_authors(row),
+            arxiv_id=arxiv_id,
+            categories=[categories] if isinstance(categories, str) else [],
+            published_at=published,
+            updated_at=updated if updated != published else None,
+        )
+    except RecordError as error:
+        return Reject(number, str(error))
+    if version and record.arxiv_version is None:
+        record.arxiv_version = version
+    return record
+
+
+def parse_jsonl(stream: BinaryIO) -> Iterator[Parsed]:
+    for number, line in numbered_lines(stream):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as error:
+            yield Reject(number, f"invalid JSON: {error.args[0].split(':')[0]} ({preview(line)})")
+            continue
+        except RecursionError:
+            yield Reject(number, "invalid JSON: nested too deeply")
+            continue
+        if not isinstance(row, dict):
+            yield Reject(number, f"expected a JSON object, got {type(row).__name__}")
+            continue
+        yield record_from_row(number, row, JSONL)
+
+
+def parse_csv(stream: BinaryIO) -> Iterator[Parsed]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors=ERRORS, newline="")
+    reader = csv.DictReader(text)
+    try:
+        columns = set(reader.fieldnames or [])
+    except csv.Error as error:
+        raise IngestError(f"not a readable CSV file: {error}") from None
+    missing = REQUIRED_COLUMNS - columns
+    if missing:
+        raise IngestError(f"CSV is missing the column(s) {', '.join(sorted(missing))}")
+    number = 0
+    end_line = reader.line_num
+    while True:
+        start_line = end_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            # The reader cannot resynchronise inside a broken quoted field: keep what came before.
+            yield Reject(start_line, f"unreadable CSV: {error}")
+            break
+        number += 1
+        end_line = reader.line_num
+        if None in row:
+            yield Reject(start_line, f"record {number} has more fields than the header")
+            continue
+        yield record_from_row(start_line, row, CSV)  # type: ignore[arg-type]
+    text.detach()

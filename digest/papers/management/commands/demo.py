@@ -1,0 +1,54 @@
+"""`manage.py demo`: fill a fresh install with something to look at. Safe to run again.
+
+The demo is a list of steps; each is a function taking the command (for output) and doing one
+idempotent thing. Other parts of the product add their own step function and list it in STEPS.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from digest.ingest.errors import IngestError
+from digest.papers.models import Paper
+from digest.papers.services import ingest_location, ingest_summary
+
+DEMO_DIR = Path(settings.BASE_DIR) / "demo"
+
+
+def step_ingest_sample_papers(command: BaseCommand) -> None:
+    """The bundled Hugging Face pages: 381 entries, 313 distinct papers."""
+    pages = sorted((DEMO_DIR / "hf-papers").glob("*.txt"))
+    if not pages:
+        raise CommandError(f"no demo pages found in {DEMO_DIR / 'hf-papers'}")
+    for page in pages:
+        try:
+            run = ingest_location(location=str(page), format="hf-page")
+        except IngestError as error:
+            raise CommandError(f"cannot ingest {page}: {error}") from None
+        command.stdout.write("  " + ingest_summary(run))
+    command.stdout.write(f"  {Paper.objects.count()} papers in the store")
+
+
+Step = Callable[[BaseCommand], None]
+
+# Order matters: later steps (subscribers, digests, ...) may rely on the papers being there.
+STEPS: list[tuple[str, Step]] = [
+    ("sample papers", step_ingest_sample_papers),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (sample papers, and whatever later steps add). Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        logging.getLogger("digest.papers.services").setLevel(logging.WARNING)
+        for title, step in STEPS:
+            self.stdout.write(f"demo: {title}")
+            step(self)
+        self.stdout.write(self.style.SUCCESS("demo data is ready"))
