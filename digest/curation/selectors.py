@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -78,13 +79,54 @@ def paper_alias_target(*, key: str = "", arxiv_id: str = "") -> Paper | None:
 
 
 def delivery_daily_counts(*, days: list[date]) -> tuple[list[int], list[int]]:
-    """Digests sent and failed per day, from the delivery outbox."""
-    from digest.delivery import models as delivery_models
+    """Digests sent per day (by send time) and failed per day (by the day the digest was due)."""
+    from digest.delivery.models import Delivery, OutboxStatus
 
-    delivery = getattr(delivery_models, "Delivery", None)
-    if delivery is None:
-        # The outbox is not installed yet in this checkout; an empty series is the truth then.
-        return [0] * len(days), [0] * len(days)
-    sent = daily_counts(queryset=delivery.objects.filter(status="sent"), field="sent_at", days=days)
-    failed = daily_counts(queryset=delivery.objects.filter(status="failed"), field="updated_at", days=days)
+    sent = daily_counts(
+        queryset=Delivery.objects.filter(status=OutboxStatus.SENT), field="sent_at", days=days
+    )
+    failed = daily_counts(
+        queryset=Delivery.objects.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.BOUNCED]),
+        field="created_at",
+        days=days,
+    )
     return sent, failed
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "status",
+    "frequency",
+    "topics",
+    "keywords",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "consent_at",
+    "consent_ip",
+)
+
+
+def subscriber_export_rows(*, queryset: QuerySet, include_email: bool) -> Iterator[list[str]]:
+    """CSV rows (header first) for the selected subscribers, streamed in chunks with their topics."""
+    header = ["email", *EXPORT_COLUMNS] if include_email else list(EXPORT_COLUMNS)
+    yield header
+    subscribers = queryset.order_by("pk").prefetch_related("topics").iterator(chunk_size=2000)
+    for s in subscribers:
+        row = [
+            str(s.pk),
+            s.status,
+            s.frequency,
+            "; ".join(t.name for t in s.topics.all()),
+            " | ".join(s.keyword_list),
+            _iso(s.created_at),
+            _iso(s.confirmed_at),
+            _iso(s.unsubscribed_at),
+            _iso(s.consent_at),
+            s.consent_ip or "",
+        ]
+        yield [s.email, *row] if include_email else row
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from digest.curation.demo import step_admin_login
 from digest.ingest.errors import IngestError
 from digest.papers.models import Paper
 from digest.papers.services import ingest_location, ingest_summary
@@ -40,6 +41,7 @@ Step = Callable[[BaseCommand], None]
 # Order matters: later steps (subscribers, digests, ...) may rely on the papers being there.
 STEPS: list[tuple[str, Step]] = [
     ("sample papers", step_ingest_sample_papers),
+    ("admin login", step_admin_login),
 ]
 
 
