@@ -42,8 +42,11 @@ def consent_wording() -> str:
 
 class EmailField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 1000)
-        kwargs.setdefault("widget", forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}))
+        # No max_length here: email_normalise words the "too long" error itself.
+        kwargs.setdefault(
+            "widget",
+            forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false", "maxlength": "254"}),
+        )
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> str:
