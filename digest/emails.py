@@ -60,9 +60,7 @@ def _check_name(name: str) -> None:
 
 LAYOUT = "_layout.mjml"
 # Tells mail clients the layout has its own dark styles (the compiler has no head element for it).
-_COLOR_SCHEME_META = (
-    '<meta name="color-scheme" content="light dark">\n<meta name="supported-color-schemes" content="light dark">'
-)
+_COLOR_SCHEME_META = '<meta name="color-scheme" content="light dark">\n<meta name="supported-color-schemes" content="light dark">'
 CONTENT_SLOT = "<mj-raw><!-- content --></mj-raw>"
 
 

@@ -7,4 +7,6 @@ urlpatterns = [
     path("", include("digest.papers.urls")),
     path("", include("digest.feeds.urls")),
     path("", include("subscriptions.urls")),
+    path("", include("digest.delivery.urls")),
+    path("anymail/", include("anymail.urls")),
 ]

@@ -40,7 +40,9 @@ class DeliveryHealth:
 def delivery_health() -> DeliveryHealth:
     since = timezone.now() - timedelta(days=1)
     sent = Delivery.objects.filter(status=OutboxStatus.SENT, sent_at__gte=since).count()
-    complaints = DeliveryEvent.objects.filter(kind=DeliveryEvent.Kind.COMPLAINT, created_at__gte=since).count()
+    complaints = DeliveryEvent.objects.filter(
+        kind=DeliveryEvent.Kind.COMPLAINT, created_at__gte=since
+    ).count()
     rate = complaints / sent if sent else (1.0 if complaints else 0.0)
     return DeliveryHealth(
         sent_last_day=sent,

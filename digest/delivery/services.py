@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.db.models import F
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
-from digest.delivery.models import CLAIMABLE, DeliveryEvent, OutboxStatus, TransactionalEmail
-from digest.delivery.transport import Outcome, Outgoing, Result, Transport, transport_open
+from digest.delivery import schedule
+from digest.delivery.models import (
+    CLAIMABLE,
+    Delivery,
+    DeliveryEvent,
+    DeliveryItem,
+    OutboxStatus,
+    TransactionalEmail,
+)
+from digest.delivery.rendering import digest_message_bytes
+from digest.delivery.selectors import delivery_health
+from digest.delivery.transport import (
+    Outcome,
+    Outgoing,
+    Result,
+    SmtpTransport,
+    Transport,
+    transport_open,
+)
 from digest.emails import (
     Rendered,
     address_check,
@@ -137,7 +159,9 @@ def outcome_record(
         return None
     retry_at = now + retry_delay(attempts)
     extra = {"may_have_sent": True} if result.outcome is Outcome.IN_DOUBT else {}
-    rows.update(status=OutboxStatus.RETRYING, next_attempt_at=retry_at, last_error=result.detail[:500], **extra)
+    rows.update(
+        status=OutboxStatus.RETRYING, next_attempt_at=retry_at, last_error=result.detail[:500], **extra
+    )
     return retry_at
 
 
@@ -156,3 +180,367 @@ def address_hard_bounced(*, subscriber_id: int, recipient: str, detail: str, sou
         detail=detail[:500],
     )
     subscriber_suppress(subscriber_id=subscriber_id, reason="bounced")
+
+
+# --- Digests ------------------------------------------------------------------------------------
+
+_LOCK_NAMESPACE = 0x6467  # "dg": the first key of our two-key advisory locks
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _rows_lock(ids: list[int]) -> list[int]:
+    """Session locks on the rows this worker will send. They survive the per-message commits and
+    die with the connection, so after a crash (SIGKILL, OOM, lost host) an unlocked row in
+    "sending" is provably orphaned. Rows another live worker holds are left to it."""
+    if not ids or not _postgres():
+        return ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_lock(%s, id::int)",
+            [ids, _LOCK_NAMESPACE],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _rows_unlock(ids: list[int]) -> None:
+    if not ids or not _postgres():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id", [_LOCK_NAMESPACE, ids]
+        )
+
+
+def deliveries_recover(*, now: datetime | None = None) -> int:
+    """Rows left in "sending" by a crashed worker go back to the queue, marked `may_have_sent`:
+    the crash happened while that one message was on the wire. Returns how many were found."""
+    now = now or timezone.now()
+    stuck = Delivery.objects.filter(status=OutboxStatus.SENDING)
+    if not _postgres():
+        stuck = stuck.filter(claimed_at__lt=now - timedelta(seconds=settings.DELIVERY_SENDING_LEASE_SECONDS))
+    ids = list(stuck.values_list("id", flat=True)[:10000])
+    locked = _rows_lock(ids)
+    try:
+        recovered = Delivery.objects.filter(id__in=locked, status=OutboxStatus.SENDING).update(
+            status=OutboxStatus.RETRYING, may_have_sent=True, next_attempt_at=now, enqueued_at=now
+        )
+    finally:
+        _rows_unlock(locked)
+    if recovered:
+        logger.warning(
+            "%s digest(s) were interrupted in transmission by a crash: may have been sent", recovered
+        )
+        from digest.delivery.tasks import digests_send_task
+
+        for chunk in _chunks(locked):
+            digests_send_task.delay_on_commit(chunk)
+    return recovered
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    size = settings.DELIVERY_CHUNK_SIZE
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True, slots=True)
+class DueResult:
+    queued: int
+    dispatched: int
+    recovered: int
+
+
+def digests_queue(*, now: datetime) -> int:
+    """Insert one queued Delivery for every mailable subscriber whose period has no digest yet.
+    The unique (subscriber, period) constraint makes concurrent or repeated runs harmless."""
+    from subscriptions.models import Subscriber
+
+    last = Delivery.objects.filter(subscriber_id=OuterRef("pk"))
+    subscribers = (
+        Subscriber.objects.mailable()
+        .annotate(
+            last_period=Subquery(last.order_by("-period").values("period")[:1]),
+            last_until=Subquery(
+                last.exclude(status__in=(OutboxStatus.FAILED, OutboxStatus.BOUNCED))
+                .order_by("-covers_until")
+                .values("covers_until")[:1]
+            ),
+        )
+        .values_list("pk", "timezone", "frequency", "weekday", "send_hour", "last_period", "last_until")
+        .order_by("pk")
+    )
+    rows = []
+    for pk, tz_name, frequency, weekday, send_hour, last_period, last_until in subscribers.iterator(2000):
+        period = schedule.period_current(
+            now=now, timezone_name=tz_name, frequency=frequency, weekday=weekday, send_hour=send_hour
+        )
+        if not schedule.digest_due(period=period, last_period_day=last_period):
+            continue
+        since = last_until or (now - period.length)
+        rows.append(
+            Delivery(
+                subscriber_id=pk,
+                period=period.day,
+                covers_since=since,
+                covers_until=now,
+                created_at=now,
+                enqueued_at=now,
+            )
+        )
+    created = 0
+    for start in range(0, len(rows), 2000):
+        batch = rows[start : start + 2000]
+        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+        created += len(batch)
+    return created
+
+
+def deliveries_dispatch(*, now: datetime, fresh_since: datetime | None = None) -> int:
+    """Enqueue chunk tasks for rows queued in this run (`enqueued_at >= fresh_since`) and for rows
+    whose task must have been lost (a broker restart): claimable and not enqueued for a while."""
+    stale = now - timedelta(seconds=settings.DELIVERY_REDISPATCH_SECONDS)
+    condition = Q(enqueued_at__lte=stale)
+    if fresh_since is not None:
+        condition |= Q(enqueued_at__gte=fresh_since)
+    ids = list(Delivery.objects.claimable(now).filter(condition).order_by("id").values_list("id", flat=True))
+    if not ids:
+        return 0
+    Delivery.objects.filter(id__in=ids, enqueued_at__lte=stale).update(enqueued_at=now)
+    from digest.delivery.tasks import digests_send_task
+
+    for chunk in _chunks(ids):
+        digests_send_task.delay_on_commit(chunk)
+    return len(ids)
+
+
+def digests_due(*, now: datetime | None = None, dry_run: bool = False) -> DueResult:
+    """The periodic job: recover crashed rows, queue due digests, fan out chunk tasks."""
+    tick = timezone.now()
+    now = now or tick
+    if dry_run:
+        with transaction.atomic():
+            queued = digests_queue(now=now)
+            transaction.set_rollback(True)
+        return DueResult(queued=queued, dispatched=0, recovered=0)
+    recovered = deliveries_recover(now=now)
+    if delivery_health().paused:
+        logger.error("digest sending is paused: the complaint rate of the last day is too high")
+        return DueResult(queued=0, dispatched=0, recovered=recovered)
+    queued = digests_queue(now=now)
+    dispatched = deliveries_dispatch(now=now, fresh_since=now)
+    return DueResult(queued=queued, dispatched=dispatched, recovered=recovered)
+
+
+def _candidates(subscriber: object, since: datetime, until: datetime, limit: int) -> list[object]:
+    try:
+        from digest.matching.selectors import digest_candidates
+    except ImportError:
+        # Until the matching app provides its ranking: the stored matches of the window, best first.
+        from digest.delivery.selectors import sent_paper_ids_queryset
+        from digest.matching.models import Match
+
+        return list(
+            Match.objects.filter(
+                subscriber=subscriber, paper__hidden=False, created_at__gte=since, created_at__lt=until
+            )
+            .exclude(paper_id__in=sent_paper_ids_queryset(subscriber.pk))  # type: ignore[attr-defined]
+            .select_related("paper")
+            .order_by("-score", "-paper__published_at")[:limit]
+        )
+    return list(digest_candidates(subscriber=subscriber, since=since, until=until, limit=limit))
+
+
+def deliveries_prepare(*, delivery_ids: list[int]) -> None:
+    """Freeze the papers of each digest not prepared yet; a digest with nothing good is skipped
+    (the period is done, no email)."""
+    now = timezone.now()
+    rows = list(
+        Delivery.objects.filter(id__in=delivery_ids, prepared_at__isnull=True, status__in=CLAIMABLE)
+        .select_related("subscriber")
+        .order_by("id")
+    )
+    for row in rows:
+        subscriber = row.subscriber
+        limit = max(1, subscriber.papers_per_digest)
+        matches = _candidates(subscriber, row.covers_since, row.covers_until, limit)[:limit]
+        with transaction.atomic():
+            if not matches:
+                Delivery.objects.filter(pk=row.pk, prepared_at__isnull=True).update(
+                    status=OutboxStatus.SKIPPED, prepared_at=now
+                )
+                continue
+            DeliveryItem.objects.bulk_create(
+                [
+                    DeliveryItem(
+                        delivery_id=row.pk,
+                        paper_id=match.paper_id,  # type: ignore[attr-defined]
+                        position=position,
+                        score=match.score,  # type: ignore[attr-defined]
+                        why=(match.why or "")[:500],  # type: ignore[attr-defined]
+                    )
+                    for position, match in enumerate(matches)
+                ],
+                ignore_conflicts=True,
+            )
+            Delivery.objects.filter(pk=row.pk).update(prepared_at=now)
+
+
+def _rate_wait() -> None:
+    """Pace sends across all workers with a per-second counter in the shared cache."""
+    rate = settings.DELIVERY_RATE_PER_SECOND
+    if rate <= 0:
+        return
+    from django.core.cache import cache
+
+    while True:
+        second = int(time.time())
+        key = f"delivery:rate:{second}"
+        try:
+            cache.add(key, 0, timeout=5)
+            count = cache.incr(key)
+        except Exception:
+            time.sleep(1 / rate)
+            return
+        if count <= rate:
+            return
+        time.sleep(max(0.0, second + 1 - time.time()))
+
+
+@dataclass(slots=True)
+class ChunkReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    bounced: int = 0
+    skipped_locked: int = 0
+    render_seconds: float = 0.0
+    send_seconds: float = 0.0
+
+
+def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
+    """Send a chunk of digests over one connection, claiming each row just before its message.
+
+    Progress is committed per recipient: claim (status "sending"), transmit, record the outcome. A
+    duplicate of this task finds the rows locked or already claimed and sends nothing.
+    """
+    report = ChunkReport()
+    if delivery_health().paused:
+        logger.error("digest sending is paused: the complaint rate of the last day is too high")
+        return report
+    mine = _rows_lock(sorted(set(delivery_ids)))
+    report.skipped_locked = len(set(delivery_ids)) - len(mine)
+    transport: Transport | None = None
+    try:
+        deliveries_prepare(delivery_ids=mine)
+        now = timezone.now()
+        rows = list(
+            Delivery.objects.claimable(now)
+            .filter(id__in=mine, prepared_at__isnull=False)
+            .select_related("subscriber")
+            .prefetch_related(Prefetch("items", queryset=DeliveryItem.objects.select_related("paper")))
+            .order_by("id")
+        )
+        retry_ids: list[tuple[int, datetime]] = []
+        for row in rows:
+            subscriber = row.subscriber
+            if subscriber.status != "active":
+                # Unsubscribed (or suppressed) since the row was queued: this digest is void.
+                Delivery.objects.filter(pk=row.pk, status__in=CLAIMABLE).update(
+                    status=OutboxStatus.FAILED, last_error=f"subscriber is {subscriber.status}"
+                )
+                report.failed += 1
+                continue
+            started = time.perf_counter()
+            raw, subject = digest_message_bytes(delivery=row, items=list(row.items.all()))
+            report.render_seconds += time.perf_counter() - started
+            _rate_wait()
+            claimed_at = timezone.now()
+            claimed = Delivery.objects.filter(pk=row.pk, status__in=CLAIMABLE).update(
+                status=OutboxStatus.SENDING,
+                claimed_at=claimed_at,
+                attempts=F("attempts") + 1,
+                subject=subject,
+            )
+            if claimed != 1:
+                continue
+            if transport is None:
+                transport = transport_open()
+            started = time.perf_counter()
+            result = transport.send(
+                Outgoing(
+                    sender=envelope_sender(settings.DEFAULT_FROM_EMAIL),
+                    recipient=subscriber.email,
+                    raw=raw,
+                    django_message=_django_message_from_raw(raw, subscriber.email),
+                )
+            )
+            report.send_seconds += time.perf_counter() - started
+            retry_at = outcome_record(model=Delivery, pk=row.pk, attempts=row.attempts + 1, result=result)
+            if result.outcome is Outcome.SENT:
+                report.sent += 1
+            elif result.outcome is Outcome.HARD_BOUNCE:
+                report.bounced += 1
+                address_hard_bounced(
+                    subscriber_id=subscriber.pk, recipient=subscriber.email, detail=result.detail
+                )
+            elif retry_at is not None:
+                report.retrying += 1
+                retry_ids.append((row.pk, retry_at))
+                if isinstance(transport, SmtpTransport) and transport.conn is None:
+                    # The server is unreachable: the rest of the chunk waits with this row instead
+                    # of each recipient timing out in turn. Not an attempt for them.
+                    rest = [r.pk for r in rows if r.pk > row.pk]
+                    Delivery.objects.filter(id__in=rest, status__in=CLAIMABLE).update(
+                        status=OutboxStatus.RETRYING, next_attempt_at=retry_at
+                    )
+                    retry_ids.extend((pk, retry_at) for pk in rest)
+                    report.retrying += len(rest)
+                    break
+            else:
+                report.failed += 1
+        _retries_schedule(retry_ids)
+    finally:
+        if transport is not None:
+            transport.close()
+        _rows_unlock(mine)
+    return report
+
+
+def _retries_schedule(retry_ids: list[tuple[int, datetime]]) -> None:
+    if not retry_ids:
+        return
+    from digest.delivery.tasks import digests_send_task
+
+    now = timezone.now()
+    Delivery.objects.filter(id__in=[pk for pk, _ in retry_ids]).update(enqueued_at=now)
+    # One task per chunk, due at the latest retry time of its rows.
+    ids = [pk for pk, _ in retry_ids]
+    countdown = max((at - now).total_seconds() for _, at in retry_ids)
+    digests_send_task.apply_async(args=[ids], countdown=max(countdown, 0))
+
+
+def _django_message_from_raw(raw: bytes, to: str) -> Callable[[], EmailMessage]:
+    """For Django backends (the test outbox): the same message, parsed back from its bytes."""
+
+    def build() -> EmailMessage:
+        import email
+        import email.policy
+
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        text = parsed.get_body(("plain",))
+        html = parsed.get_body(("html",))
+        skip = {"from", "to", "subject", "mime-version", "content-type", "content-transfer-encoding"}
+        message = EmailMultiAlternatives(
+            subject=str(parsed["Subject"]),
+            body=text.get_content() if text else "",
+            from_email=str(parsed["From"]),
+            to=[to],
+            headers={k: str(v) for k, v in parsed.items() if k.lower() not in skip},
+        )
+        if html is not None:
+            message.attach_alternative(html.get_content(), "text/html")
+        return message
+
+    return build

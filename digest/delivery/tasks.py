@@ -11,3 +11,15 @@ from digest.delivery import services
 def transactional_email_send_task(email_id: int) -> None:
     # Safe to deliver twice: the service claims the row with a conditional UPDATE first.
     services.transactional_email_send(email_id=email_id)
+
+
+@shared_task(name="delivery.digests_due")
+def digests_due_task() -> None:
+    # Beat runs it every few minutes; two beats or a duplicated tick queue nothing twice (the
+    # unique (subscriber, period) constraint) and send nothing twice (per-row claims).
+    services.digests_due()
+
+
+@shared_task(name="delivery.digests_send")
+def digests_send_task(delivery_ids: list[int]) -> None:
+    services.digests_send(delivery_ids=delivery_ids)

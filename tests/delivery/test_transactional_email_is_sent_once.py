@@ -40,7 +40,9 @@ def test_queued_mail_goes_out_after_commit_and_a_second_send_does_nothing(
 def test_a_refused_recipient_is_recorded_and_suppressed(email_templates: Path, smtp_settings: object) -> None:
     subscriber = SubscriberFactory()
     smtp_settings.refuse[subscriber.email] = "550 5.1.1 No such user"  # type: ignore[attr-defined]
-    row = transactional_email_queue(subscriber_id=subscriber.pk, to=subscriber.email, name="hello", context={})
+    row = transactional_email_queue(
+        subscriber_id=subscriber.pk, to=subscriber.email, name="hello", context={}
+    )
     transactional_email_send(email_id=row.pk)
     row.refresh_from_db()
     subscriber.refresh_from_db()
