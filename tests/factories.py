@@ -78,3 +78,18 @@ class MatchFactory(factory.django.DjangoModelFactory):
     paper = factory.SubFactory(PaperFactory)
     score = 0.8
     why = "matches your keyword “things”"
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A digest outbox row (helper F's admin tests; delivery tests may extend it)."""
+
+    class Meta:
+        model = "delivery.Delivery"
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    period = factory.Sequence(lambda n: timezone.localdate() - timedelta(days=n))
+    status = "sent"
+    covers_since = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    covers_until = factory.LazyFunction(timezone.now)
+    sent_at = factory.LazyFunction(timezone.now)
+    subject = "Your papers"

@@ -1,0 +1,213 @@
+"""The outbox in the admin: status, errors, retries and the messages themselves.
+
+Addresses (a transactional mail's `to`, an event's recipient, a digest's subscriber) are shown
+only to staff with `subscriptions.view_subscriber_email`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import BooleanField, QuerySet, Value
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from digest.delivery.models import Delivery, DeliveryEvent, DeliveryItem, TransactionalEmail
+from subscriptions.admin import can_see_addresses
+
+
+def _with_visibility(queryset: QuerySet, request: HttpRequest) -> QuerySet:
+    # ModelAdmin instances are shared by all requests: the permission rides on each row instead.
+    return queryset.annotate(addresses_visible=Value(can_see_addresses(request), output_field=BooleanField()))
+
+
+def _subscriber_link(obj: Any) -> str:
+    if obj.subscriber_id is None:
+        return "—"
+    subscriber_id = obj.subscriber_id
+    label = obj.subscriber.email if getattr(obj, "addresses_visible", False) else f"#{subscriber_id}"
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:subscriptions_subscriber_change", args=[subscriber_id]), label
+    )
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryItemInline(_ReadOnly, admin.TabularInline):
+    model = DeliveryItem
+    fields = ("position", "paper", "score", "why")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("paper")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "number",
+        "period",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "short_error",
+        "may_have_sent",
+        "created_at",
+    )
+    list_filter = ("status", ("period", admin.DateFieldListFilter), "may_have_sent")
+    list_select_related = ("subscriber",)
+    search_fields = ("subject",)
+    search_help_text = (
+        "Delivery number, subscriber #number, or subject words (addresses for staff who may see them)."
+    )
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ("-created_at",)
+    inlines = (DeliveryItemInline,)
+    readonly_fields = (
+        "recipient",
+        "period",
+        "status",
+        "subject",
+        "covers_since",
+        "covers_until",
+        "created_at",
+        "prepared_at",
+        "claimed_at",
+        "sent_at",
+        "next_attempt_at",
+        "attempts",
+        "may_have_sent",
+        "last_error",
+    )
+    fields = readonly_fields
+    change_form_template = "admin/delivery/delivery/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return _with_visibility(super().get_queryset(request), request)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The subscriber page links here filtered by subscriber.
+        return lookup == "subscriber__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="#", ordering="pk")
+    def number(self, obj: Delivery) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="subscriber")
+    def recipient(self, obj: Delivery) -> str:
+        return _subscriber_link(obj)
+
+    @admin.display(description="error")
+    def short_error(self, obj: Delivery) -> str:
+        return obj.last_error[:80] + ("…" if len(obj.last_error) > 80 else "")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.startswith("#") and term[1:].isdigit():
+            return queryset.filter(subscriber_id=int(term[1:])), False
+        if term.isdigit():
+            return queryset.filter(pk=int(term)), False
+        if "@" in term:
+            if not can_see_addresses(request):
+                return queryset.none(), False
+            return queryset.filter(subscriber__email__iexact=term), False
+        return queryset.filter(subject__icontains=term), False
+
+
+@admin.register(TransactionalEmail)
+class TransactionalEmailAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "number",
+        "name",
+        "recipient",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("status", "name")
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ("-created_at",)
+    readonly_fields = (
+        "recipient",
+        "name",
+        "subject",
+        "status",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "next_attempt_at",
+        "attempts",
+        "may_have_sent",
+        "last_error",
+        "text",
+        "html_preview",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return _with_visibility(super().get_queryset(request), request)
+
+    @admin.display(description="#", ordering="pk")
+    def number(self, obj: TransactionalEmail) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="to")
+    def recipient(self, obj: TransactionalEmail) -> str:
+        return obj.to if getattr(obj, "addresses_visible", False) else "(hidden)"
+
+    @admin.display(description="HTML part")
+    def html_preview(self, obj: TransactionalEmail) -> str:
+        if not obj.html:
+            return "—"
+        # srcdoc is escaped and the frame sandboxed: the stored HTML is shown, never run.
+        return format_html(
+            '<iframe sandbox srcdoc="{}" style="width:100%;height:600px;border:1px solid #ccc"></iframe>',
+            obj.html,
+        )
+
+
+@admin.register(DeliveryEvent)
+class DeliveryEventAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "subscriber_ref", "source", "detail")
+    list_filter = ("kind", "source")
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ("-created_at",)
+    readonly_fields = ("kind", "subscriber_ref", "source", "provider_event_id", "detail", "created_at")
+    fields = readonly_fields
+
+    @admin.display(description="subscriber")
+    def subscriber_ref(self, obj: DeliveryEvent) -> str:
+        if obj.subscriber_id is None:
+            return "(unknown address)"
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("admin:subscriptions_subscriber_change", args=[obj.subscriber_id]),
+            obj.subscriber_id,
+        )
+
+
+def _retry_message(request: HttpRequest, n: int, skipped: int) -> tuple[str, int]:
+    text = f"{n} delivery(ies) queued for another attempt."
+    if skipped:
+        text += f" {skipped} skipped: only failed deliveries can be retried."
+    return text, messages.SUCCESS if n else messages.WARNING
