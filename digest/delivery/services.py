@@ -30,7 +30,6 @@ from digest.delivery.transport import (
     Outcome,
     Outgoing,
     Result,
-    SmtpTransport,
     Transport,
     transport_open,
 )
@@ -488,7 +487,7 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
             elif retry_at is not None:
                 report.retrying += 1
                 retry_ids.append((row.pk, retry_at))
-                if isinstance(transport, SmtpTransport) and transport.conn is None:
+                if result.unreachable:
                     # The server is unreachable: the rest of the chunk waits with this row instead
                     # of each recipient timing out in turn. Not an attempt for them.
                     rest = [r.pk for r in rows if r.pk > row.pk]

@@ -36,6 +36,8 @@ class Outcome(enum.Enum):
 class Result:
     outcome: Outcome
     detail: str = ""
+    # The server could not be reached at all (refused, timed out, dropped before MAIL).
+    unreachable: bool = False
 
 
 @dataclass(slots=True)
@@ -97,7 +99,7 @@ class SmtpTransport:
                 return result
             if attempt == 2:
                 break
-        return Result(Outcome.TRANSIENT, "connection lost before MAIL")
+        return Result(Outcome.TRANSIENT, "connection lost before MAIL", unreachable=True)
 
     def _send_once(self, message: Outgoing) -> Result | None:
         fresh = self.conn is None
@@ -107,11 +109,12 @@ class SmtpTransport:
             code, reply = self.conn.mail(message.sender)
         except smtplib.SMTPResponseException as exc:
             self._drop()
-            return Result(_code_outcome(exc.smtp_code, on_recipient=False), f"connect: {exc.smtp_code}")
+            outcome = _code_outcome(exc.smtp_code, on_recipient=False)
+            return Result(outcome, f"connect: {exc.smtp_code}", unreachable=outcome is Outcome.TRANSIENT)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             if fresh:
-                return Result(Outcome.TRANSIENT, f"connect: {exc!r}"[:400])
+                return Result(Outcome.TRANSIENT, f"connect: {exc!r}"[:400], unreachable=True)
             return None
         try:
             if code != 250:
