@@ -42,5 +42,5 @@ def personal_feed_urls(subscriber: Subscriber) -> tuple[str, str]:
         atom = reverse("feed-personal-atom", args=[token])
     except NoReverseMatch:
         # The feeds app is not mounted (yet): the same paths it serves them at.
-        rss, atom = f"/feeds/me/{token}.rss", f"/feeds/me/{token}.atom"
+        rss, atom = f"/feeds/personal/{token}.rss", f"/feeds/personal/{token}.atom"
     return absolute(rss), absolute(atom)
