@@ -32,6 +32,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _SPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _INDENT = re.compile(r"\n[ \t]+")
+_TAG = re.compile(r"{%.*?%}")
 
 
 class EmailTemplateError(ValueError):
@@ -75,9 +76,17 @@ def mjml_source(name: str) -> str:
 
 def mjml_compile(name: str) -> str:
     """Compile `templates/emails/<name>.mjml` to HTML that still holds its Django template tags."""
-    result = mjml_to_html(mjml_source(name), template_dir=TEMPLATE_DIR)
+    source = mjml_source(name)
+    result = mjml_to_html(source, template_dir=TEMPLATE_DIR)
     if result.errors:
         raise EmailTemplateError(f"{name}.mjml: {'; '.join(result.errors)}")
+    # MJML silently drops text between components: a template tag placed there would vanish and
+    # change the logic of the email. Tags belong inside <mj-text> or in their own <mj-raw>.
+    lost = _TAG.findall(source) != _TAG.findall(result.html)
+    if lost:
+        raise EmailTemplateError(
+            f"{name}.mjml: a template tag outside <mj-text>/<mj-raw> was dropped by MJML"
+        )
     html = result.html.replace("<head>", f"<head>\n{_COLOR_SCHEME_META}", 1)
     # The compiler indents generously; a digest goes to many inboxes, so drop the indentation.
     return _INDENT.sub("\n", html).strip() + "\n"
@@ -244,7 +253,7 @@ def email_mime_bytes(
     if rendered.html is None:
         lines.append('Content-Type: text/plain; charset="utf-8"')
         lines.append("Content-Transfer-Encoding: quoted-printable")
-        return "\r\n".join(lines).encode("ascii") + b"\r\n\r\n" + text_part + b"\r\n"
+        return "\r\n".join(lines).encode("ascii") + b"\r\n\r\n" + text_part
     # "=_" can never occur in a quoted-printable body ("=" is always followed by two hex digits or
     # a line break), so this boundary is safe without scanning the bodies.
     boundary = f"=_{secrets.token_hex(12)}"

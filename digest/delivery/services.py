@@ -543,3 +543,71 @@ def _django_message_from_raw(raw: bytes, to: str) -> Callable[[], EmailMessage]:
         return message
 
     return build
+
+
+def _bounce_is_soft(event: object) -> bool:
+    """Providers that report soft bounces as "bounced" say so in their own payload."""
+    raw = getattr(event, "esp_event", None)
+    if not isinstance(raw, dict):
+        return False
+    if raw.get("Type") in {"SoftBounce", "Transient", "DnsError"}:  # Postmark
+        return True
+    if raw.get("severity") == "temporary":  # Mailgun
+        return True
+    bounce = raw.get("bounce") if isinstance(raw.get("bounce"), dict) else {}
+    return bounce.get("bounceType") == "Transient"  # Amazon SES
+
+
+def provider_event_record(*, event: object, esp_name: str) -> DeliveryEvent | None:
+    """A tracking event from django-anymail's webhooks. One hard bounce or one complaint suppresses
+    the address; soft bounces do after DELIVERY_SOFT_BOUNCE_LIMIT in a row; a delivery ends the run."""
+    from anymail.signals import EventType
+
+    from subscriptions.models import Subscriber
+    from subscriptions.services import subscriber_suppress
+
+    event_type = getattr(event, "event_type", None)
+    if event_type == EventType.COMPLAINED:
+        kind = DeliveryEvent.Kind.COMPLAINT
+    elif event_type == EventType.BOUNCED:
+        kind = DeliveryEvent.Kind.SOFT_BOUNCE if _bounce_is_soft(event) else DeliveryEvent.Kind.HARD_BOUNCE
+    elif event_type == EventType.DEFERRED:
+        kind = DeliveryEvent.Kind.SOFT_BOUNCE
+    elif event_type == EventType.REJECTED and getattr(event, "reject_reason", None) == "invalid":
+        kind = DeliveryEvent.Kind.HARD_BOUNCE
+    elif event_type == EventType.DELIVERED:
+        kind = DeliveryEvent.Kind.DELIVERED
+    else:
+        return None
+    recipient = (getattr(event, "recipient", None) or "").strip()
+    subscriber = Subscriber.objects.filter(email__iexact=recipient).first() if recipient else None
+    event_id = getattr(event, "event_id", None)
+    fields = {
+        "kind": kind,
+        "recipient": recipient[:254],
+        "subscriber": subscriber,
+        "source": esp_name[:32],
+        "detail": (getattr(event, "description", None) or getattr(event, "mta_response", None) or "")[:500],
+    }
+    with transaction.atomic():
+        if event_id:
+            # A webhook the provider delivers again is recorded (and acted on) once.
+            record, created = DeliveryEvent.objects.get_or_create(
+                provider_event_id=f"{esp_name}:{event_id}"[:200], defaults=fields
+            )
+        else:
+            record, created = DeliveryEvent.objects.create(**fields), True
+        if not created or subscriber is None:
+            return record
+        if kind == DeliveryEvent.Kind.COMPLAINT:
+            subscriber_suppress(subscriber_id=subscriber.pk, reason="complained")
+        elif kind == DeliveryEvent.Kind.HARD_BOUNCE:
+            subscriber_suppress(subscriber_id=subscriber.pk, reason="bounced")
+        elif kind == DeliveryEvent.Kind.SOFT_BOUNCE:
+            Subscriber.objects.filter(pk=subscriber.pk).update(soft_bounces=F("soft_bounces") + 1)
+            subscriber.refresh_from_db(fields=["soft_bounces"])
+            if subscriber.soft_bounces >= settings.DELIVERY_SOFT_BOUNCE_LIMIT:
+                subscriber_suppress(subscriber_id=subscriber.pk, reason="bounced")
+        elif kind == DeliveryEvent.Kind.DELIVERED:
+            Subscriber.objects.filter(pk=subscriber.pk, soft_bounces__gt=0).update(soft_bounces=0)
+    return record

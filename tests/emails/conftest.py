@@ -18,8 +18,20 @@ def email_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     (tmp_path / "hello.txt").write_text("Hello {{ name }},\n\nopen: {{ link }}\n")
     (tmp_path / "hello-subject.txt").write_text("Hello\n {{ name }}\n")
     monkeypatch.setattr(emails, "TEMPLATE_DIR", tmp_path)
-    for cached in (emails._html_engine, emails._text_engine, emails.html_template, emails.text_template, emails.subject_template):
+    for cached in (
+        emails._html_engine,
+        emails._text_engine,
+        emails.html_template,
+        emails.text_template,
+        emails.subject_template,
+    ):
         cached.cache_clear()
     yield tmp_path
-    for cached in (emails._html_engine, emails._text_engine, emails.html_template, emails.text_template, emails.subject_template):
+    for cached in (
+        emails._html_engine,
+        emails._text_engine,
+        emails.html_template,
+        emails.text_template,
+        emails.subject_template,
+    ):
         cached.cache_clear()
