@@ -49,8 +49,12 @@ def address_hash(email: str) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{email.lower()}".encode()).hexdigest()[:32]
 
 
-def _email_queue(*, subscriber: Subscriber, to: str, name: str, context: dict[str, object]) -> bool:
-    if not ratelimit.address_allowed(email=to):
+def _email_queue(
+    *, subscriber: Subscriber, to: str, name: str, context: dict[str, object], limited: bool = True
+) -> bool:
+    """Queue an account mail. `limited` mails are ones a stranger could trigger by typing an address;
+    they count against the per-address limit so nobody can mail-bomb an inbox through us."""
+    if limited and not ratelimit.address_allowed(email=to):
         logger.info("mail %s to subscriber %s skipped: address rate limit", name, subscriber.pk)
         return False
     from digest.delivery.services import transactional_email_queue
@@ -160,8 +164,10 @@ def subscriber_confirm(*, subscriber_id: int) -> Subscriber:
     subscriber.save()
     subscriber.refresh_from_db()
     feed_rss, feed_atom = links.personal_feed_urls(subscriber)
+    # Not rate limited: only someone holding the confirmation link (the inbox owner) triggers it.
     _email_queue(
         subscriber=subscriber,
+        limited=False,
         to=subscriber.email,
         name="welcome",
         context={

@@ -33,7 +33,9 @@ def private(view: View) -> View:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        # "same-origin", not "no-referrer": with no-referrer browsers send `Origin: null` on the
+        # page's own form posts and Django's CSRF check refuses them. Other sites still get nothing.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

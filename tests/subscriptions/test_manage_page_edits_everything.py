@@ -145,7 +145,7 @@ def test_manage_pages_are_private_and_need_csrf_for_cookie_forms(db: None) -> No
     path = path_of(links.manage_url(subscriber))
     response = Client().get(path)
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "csrfmiddlewaretoken" in response.content.decode()
 
     forged = Client(enforce_csrf_checks=True).post(path, {"action": "pause"})
