@@ -187,6 +187,18 @@ INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 INGEST_USER_AGENT = env_str("INGEST_USER_AGENT", f"PaperDigest/1.0 (+{SITE_URL}; self-hosted paper digest)")
 
+# --- Matching (helper C) -----------------------------------------------------------------------
+# Use sentence embeddings when the `semantic` extra is installed; 0 forces lexical matching.
+MATCH_SEMANTIC = env_bool("MATCH_SEMANTIC", True)
+# Subscribers per matching task: one run fans out ceil(active / chunk) tasks any worker can take.
+MATCH_CHUNK_SIZE = env_int("MATCH_CHUNK_SIZE", 500, minimum=1)
+# How many papers one run keeps per subscriber (digests pick their best from these).
+MATCH_PER_RUN = env_int("MATCH_PER_RUN", 50, minimum=1)
+# Re-ranking after feedback or interest changes looks at papers that arrived this recently.
+MATCH_REFRESH_DAYS = env_int("MATCH_REFRESH_DAYS", 14, minimum=1)
+# Upper bound on the papers one ranking holds in memory (newest first).
+MATCH_MAX_PAPERS = env_int("MATCH_MAX_PAPERS", 5000, minimum=10)
+
 # --- Delivery (helper E) ------------------------------------------------------------------------
 # Domain of the Message-ID of every mail; defaults to SITE_URL's host.
 DELIVERY_MESSAGE_ID_DOMAIN = env_str("DELIVERY_MESSAGE_ID_DOMAIN", urlsplit(SITE_URL).hostname or "localhost")

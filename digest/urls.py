@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("digest.feeds.urls")),
     path("", include("subscriptions.urls")),
     path("", include("digest.delivery.urls")),
+    path("", include("digest.matching.urls")),
     path("anymail/", include("anymail.urls")),
 ]

@@ -52,3 +52,14 @@ class PaperEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} embedding of paper {self.paper_id}"
+
+
+class ProcessedPaper(models.Model):
+    """Marks a paper that a matching run has embedded and ranked for every active subscriber, so
+    `process_new_papers` is idempotent and only ever looks at what arrived since."""
+
+    paper = models.OneToOneField(Paper, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"paper {self.paper_id} processed"

@@ -1,0 +1,674 @@
+"""The matching engine: which papers each subscriber should see, how much, and why.
+
+Pure numpy/scipy, no Django: the service layer loads rows into these plain structures, a benchmark
+builds them synthetically. Everything is array work over all subscribers of a chunk at once:
+
+- papers become a BM25F-weighted sparse matrix (title weighted above abstract) over a vocabulary
+  of stems plus the phrases somebody asked for;
+- interests (curated topics, a subscriber's own keywords) become sparse query rows; shared topics
+  are scored once for every paper, personal keyword rows per chunk;
+- optional dense sentence embeddings add a semantic cosine;
+- example papers (a topic's, a subscriber's), liked and disliked papers act as a Rocchio profile;
+- followed authors always qualify, featured papers get a boost, excluded terms, hidden papers and
+  papers already sent are masks;
+- a relevance threshold, then top-k per subscriber with `argpartition`; explanations are built only
+  for the winners.
+
+A subscriber's result never depends on which other subscribers share its chunk, so the chunked run
+equals the single-shot run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from digest.matching.text import STOPWORDS, Term, parse_terms, parse_words, root, stem, words
+
+NEG = np.float32(-np.inf)
+
+
+@dataclass(frozen=True)
+class Config:
+    title_weight: float = 3.0
+    k1: float = 1.2
+    b: float = 0.75
+    # Free text (a topic's description) counts less than the curated keywords and the name.
+    text_weight: float = 0.35
+    # Words sharing a derivational root ("superconductivity" ~ "superconducting").
+    sibling_weight: float = 0.6
+    # raw BM25 -> [0, 1): one good title hit of a fairly specific term lands around 0.8.
+    lexical_scale: float = 6.0
+    # Pseudo-relevance feedback: the best few papers for an interest widen its query vocabulary.
+    prf_docs: int = 10
+    prf_weight: float = 0.5
+    # MiniLM cosines: unrelated ~0.1, on topic ~0.5; mapped to [0, 1].
+    semantic_floor: float = 0.1
+    semantic_span: float = 0.45
+    semantic_weight: float = 0.9
+    # Document-document cosines of BM25 vectors: related papers ~0.15-0.4.
+    similar_span: float = 0.3
+    example_weight: float = 0.85
+    liked_weight: float = 0.35
+    disliked_weight: float = 0.6
+    featured_boost: float = 0.1
+    author_boost: float = 0.5
+    threshold: float = 0.3
+
+
+@dataclass
+class Corpus:
+    """Candidate papers followed by reference papers (examples, liked, disliked) in one index."""
+
+    titles: Sequence[str]
+    abstracts: Sequence[str]
+    # Author match keys per paper (see `digest.ingest` name normalisation) and display names.
+    author_keys: Sequence[Sequence[str]] = ()
+    author_names: Sequence[Sequence[str]] = ()
+    # Only the first `n_candidates` rows may be recommended; the rest are references.
+    n_candidates: int | None = None
+    featured: np.ndarray | None = None
+    hidden: np.ndarray | None = None
+    # L2-normalised sentence embeddings, one row per paper, or None for lexical-only runs.
+    embeddings: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+
+@dataclass(frozen=True)
+class Interest:
+    """A curated topic or a subscriber's own keywords."""
+
+    label: str
+    keywords: str = ""  # one term or "quoted phrase" per line
+    text: str = ""  # name/description: content words, weighted lower than keywords
+    name: str = ""  # the topic name: its words count like keywords
+    examples: tuple[int, ...] = ()  # corpus rows
+    embedding: np.ndarray | None = None
+    personal: bool = False  # "your keywords" rather than a named topic
+
+
+@dataclass
+class Subscribers:
+    """Per subscriber: indices into the shared `Interest` list, an optional personal interest, and the
+    profile. Lists of equal length; the engine never sees ids, only positions."""
+
+    topics: Sequence[Sequence[int]]
+    personal: Sequence[Interest | None] = ()
+    liked: Sequence[Sequence[int]] = ()  # corpus rows: liked papers and own example papers
+    disliked: Sequence[Sequence[int]] = ()
+    excluded: Sequence[str] = ()  # "not interested in" lines
+    followed: Sequence[Sequence[str]] = ()  # author match keys
+    blocked: Sequence[Sequence[int]] = ()  # corpus rows never to show again (already sent)
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+
+@dataclass
+class Ranking:
+    """Flat results, grouped by subscriber position and best first within each."""
+
+    subscriber: np.ndarray
+    paper: np.ndarray
+    score: np.ndarray
+    why: list[str]
+
+    def for_subscriber(self, position: int) -> list[tuple[int, float, str]]:
+        rows = np.flatnonzero(self.subscriber == position)
+        return [(int(self.paper[i]), float(self.score[i]), self.why[i]) for i in rows]
+
+
+@dataclass
+class _Index:
+    vocabulary: dict[str, int]
+    weights: sp.csr_matrix  # papers x terms, BM25F
+    unit: sp.csr_matrix  # rows of `weights` scaled to length 1, for paper-paper cosines
+    present: sp.csr_matrix  # papers x terms, 1 where the term occurs anywhere
+    idf: np.ndarray
+
+
+def _features(tokens: list[str], phrase_lengths: Sequence[int], phrases: set[str]) -> list[str]:
+    found = [token for token in tokens if token not in STOPWORDS and len(token) > 1]
+    for n in phrase_lengths:
+        for start in range(len(tokens) - n + 1):
+            gram = " ".join(tokens[start : start + n])
+            if gram in phrases:
+                found.append(gram)
+    return found
+
+
+def build_index(corpus: Corpus, phrases: set[str], config: Config) -> _Index:
+    lengths = sorted({len(phrase.split()) for phrase in phrases})
+    vocabulary: dict[str, int] = {}
+    data: list[float] = []
+    indices: list[int] = []
+    indptr = [0]
+    doc_lengths = np.zeros(len(corpus), dtype=np.float64)
+    for row, (title, abstract) in enumerate(zip(corpus.titles, corpus.abstracts, strict=True)):
+        counts: dict[int, float] = {}
+        title_features = _features([stem(w) for w in words(title)], lengths, phrases)
+        abstract_features = _features([stem(w) for w in words(abstract)], lengths, phrases)
+        for feature in title_features:
+            column = vocabulary.setdefault(feature, len(vocabulary))
+            counts[column] = counts.get(column, 0.0) + config.title_weight
+        for feature in abstract_features:
+            column = vocabulary.setdefault(feature, len(vocabulary))
+            counts[column] = counts.get(column, 0.0) + 1.0
+        doc_lengths[row] = config.title_weight * len(title_features) + len(abstract_features)
+        indices.extend(counts)
+        data.extend(counts.values())
+        indptr.append(len(indices))
+    shape = (len(corpus), max(len(vocabulary), 1))
+    tf = sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+        shape=shape,
+    )
+    n_docs = max(len(corpus), 1)
+    df = np.bincount(tf.indices, minlength=shape[1]).astype(np.float64)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+    average = doc_lengths.mean() if len(corpus) else 1.0
+    norm = config.k1 * (1 - config.b + config.b * doc_lengths / max(average, 1e-9))
+    weights = tf.copy()
+    row_norm = np.repeat(norm, np.diff(tf.indptr))
+    weights.data = idf[weights.indices] * tf.data * (config.k1 + 1) / (tf.data + row_norm)
+    weights = weights.astype(np.float32)
+    lengths_l2 = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
+    unit = sp.diags(1 / np.maximum(lengths_l2, 1e-9)).astype(np.float32) @ weights
+    present = tf.copy()
+    present.data = np.ones_like(present.data, dtype=np.float32)
+    return _Index(vocabulary, weights.tocsr(), unit.tocsr(), present.astype(np.float32).tocsr(), idf)
+
+
+def _interest_terms(interest: Interest, config: Config) -> list[tuple[Term, float]]:
+    weighted: dict[str, tuple[Term, float]] = {}
+    for term in parse_terms(interest.keywords) + parse_words(interest.name):
+        weighted.setdefault(term.key, (term, 1.0))
+    for term in parse_words(interest.text):
+        weighted.setdefault(term.key, (term, config.text_weight))
+    return list(weighted.values())
+
+
+def _query_rows(
+    term_lists: Sequence[list[tuple[Term, float]]],
+    vocabulary: dict[str, int],
+    width: int,
+    siblings: dict[str, list[int]] | None = None,
+    sibling_weight: float = 0.0,
+) -> sp.csr_matrix:
+    """Sparse query rows; with `siblings`, a single word also reaches the vocabulary words that
+    share its derivational root, at `sibling_weight` of its own weight."""
+    rows, cols, vals = [], [], []
+    for row, terms in enumerate(term_lists):
+        seen: dict[int, float] = {}
+        for term, weight in terms:
+            column = vocabulary.get(term.key)
+            if column is not None:
+                seen[column] = max(seen.get(column, 0.0), weight)
+            if siblings is not None and not term.is_phrase:
+                for sibling in siblings.get(root(term.key), ()):
+                    seen[sibling] = max(seen.get(sibling, 0.0), weight * sibling_weight)
+        rows.extend([row] * len(seen))
+        cols.extend(seen)
+        vals.extend(seen.values())
+    return sp.csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(term_lists), width))
+
+
+def _padded(lists: Sequence[Sequence[int]], n: int, fill: int) -> np.ndarray:
+    width = max((len(items) for items in lists), default=0)
+    out = np.full((n, width), fill, dtype=np.int64)
+    for row, items in enumerate(lists):
+        out[row, : len(items)] = items
+    return out
+
+
+def _row_mean_matrix(lists: Sequence[Sequence[int]], n: int, width: int) -> sp.csr_matrix:
+    """Sparse rows averaging the listed columns (a Rocchio centroid as a matrix product)."""
+    rows, cols, vals = [], [], []
+    for row, items in enumerate(lists):
+        unique = sorted(set(items))
+        for item in unique:
+            rows.append(row)
+            cols.append(item)
+            vals.append(1.0 / len(unique))
+    return sp.csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(n, width))
+
+
+def _shorten(title: str, limit: int = 80) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+class Engine:
+    """Prepared once per run (papers, shared topics), then ranks any chunk of subscribers."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        interests: Sequence[Interest],
+        subscribers: Subscribers,
+        config: Config | None = None,
+    ) -> None:
+        self.config = config or Config()
+        self.corpus = corpus
+        self.interests = list(interests)
+        self.subscribers = subscribers
+        n_sub = len(subscribers)
+        self.n_papers = len(corpus)
+        self.n_candidates = corpus.n_candidates if corpus.n_candidates is not None else self.n_papers
+
+        personal = list(subscribers.personal) or [None] * n_sub
+        self.personal = personal
+        self.interest_terms = [_interest_terms(interest, self.config) for interest in self.interests]
+        self.personal_terms = [
+            _interest_terms(interest, self.config) if interest else [] for interest in personal
+        ]
+        excluded = list(subscribers.excluded) or [""] * n_sub
+        self.excluded_terms = [parse_terms(text) for text in excluded]
+        phrases = {
+            term.key
+            for terms in (*self.interest_terms, *self.personal_terms)
+            for term, _ in terms
+            if term.is_phrase
+        }
+        phrases |= {term.key for terms in self.excluded_terms for term in terms if term.is_phrase}
+        self.index = build_index(corpus, phrases, self.config)
+        self.siblings: dict[str, list[int]] = {}
+        for key, column in self.index.vocabulary.items():
+            if " " not in key:
+                self.siblings.setdefault(root(key), []).append(column)
+        width = self.index.weights.shape[1]
+        self.weights_t = self.index.weights.T.tocsr()
+        self.present_t = self.index.present.T.tocsr()
+
+        # Shared topics: scored once for every paper, as float32 (topics x papers).
+        self.topic_scores, self.topic_lexical = self._interest_scores(
+            self.interests, self.interest_terms, width
+        )
+        self.exclusion_q = _query_rows(
+            [[(t, 1.0) for t in terms] for terms in self.excluded_terms], self.index.vocabulary, width
+        )
+        self.exclusion_q.data[:] = 1.0
+
+        # Authors: a papers x author-key incidence matrix and each subscriber's followed keys.
+        author_vocabulary: dict[str, int] = {}
+        rows, cols = [], []
+        for row, keys in enumerate(corpus.author_keys):
+            for key in keys:
+                rows.append(row)
+                cols.append(author_vocabulary.setdefault(key, len(author_vocabulary)))
+        self.author_keys = author_vocabulary
+        self.paper_authors_t = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (cols, rows)),
+            shape=(len(author_vocabulary), self.n_papers),
+        )
+        followed = list(subscribers.followed) or [[] for _ in range(n_sub)]
+        frows, fcols = [], []
+        for row, keys in enumerate(followed):
+            for key in keys:
+                if key in author_vocabulary:
+                    frows.append(row)
+                    fcols.append(author_vocabulary[key])
+        self.followed = followed
+        self.follow_q = sp.csr_matrix(
+            (np.ones(len(frows), dtype=np.float32), (frows, fcols)), shape=(n_sub, len(author_vocabulary))
+        )
+
+        # Rocchio profile: liked (and own example) papers pull up, disliked push down.
+        liked = list(subscribers.liked) or [[] for _ in range(n_sub)]
+        disliked = list(subscribers.disliked) or [[] for _ in range(n_sub)]
+        self.liked, self.disliked = liked, disliked
+        references = sorted({row for items in (*liked, *disliked) for row in items})
+        self.reference_position = {row: i for i, row in enumerate(references)}
+        self.reference_similarity = self._similarity(references) if references else None
+        as_positions = lambda lists: [[self.reference_position[r] for r in items] for items in lists]  # noqa: E731
+        self.liked_mean = _row_mean_matrix(as_positions(liked), n_sub, len(references))
+        self.disliked_mean = _row_mean_matrix(as_positions(disliked), n_sub, len(references))
+        self.has_liked = np.asarray([bool(items) for items in liked])
+
+        self.topic_index = _padded(subscribers.topics, n_sub, -1)
+        blocked = list(subscribers.blocked) or [[] for _ in range(n_sub)]
+        self.blocked = blocked
+
+        column_ok = np.zeros(self.n_papers, dtype=bool)
+        column_ok[: self.n_candidates] = True
+        if corpus.hidden is not None:
+            column_ok &= ~np.asarray(corpus.hidden, dtype=bool)
+        self.column_ok = column_ok
+        self.featured = (
+            np.asarray(corpus.featured, dtype=bool)
+            if corpus.featured is not None
+            else np.zeros(self.n_papers, bool)
+        )
+        self._why_cache: dict[tuple[int, ...], str] = {}
+        self._term_cache: dict[tuple[int, int], list[str]] = {}
+        self._present: dict[int, frozenset[int]] = {}
+
+    # --- scoring pieces ------------------------------------------------------------------------
+
+    def _similarity(self, rows: Sequence[int]) -> np.ndarray:
+        """Calibrated similarity of the given papers to every paper: lexical, averaged with
+        semantic when embeddings exist (len(rows) x papers, float32 in [0, 1])."""
+        config = self.config
+        unit = self.index.unit
+        lexical = (unit[list(rows)] @ unit.T).toarray().astype(np.float32)
+        lexical = (1 - np.exp(-np.maximum(lexical, 0) / config.similar_span)).astype(np.float32)
+        embeddings = self.corpus.embeddings
+        if embeddings is None:
+            return lexical
+        semantic = self._calibrate_semantic(embeddings[list(rows)] @ embeddings.T)
+        return ((lexical + semantic) / 2).astype(np.float32)
+
+    def _interest_scores(
+        self, interests: Sequence[Interest | None], term_lists: Sequence[list[tuple[Term, float]]], width: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """interests x papers relevance in [0, 1), and the raw lexical part (for explanations)."""
+        config = self.config
+        q = _query_rows(term_lists, self.index.vocabulary, width, self.siblings, config.sibling_weight)
+        raw = np.asarray((q @ self.weights_t).todense(), dtype=np.float32)
+        if config.prf_docs and raw.size:
+            # Pseudo-relevance feedback: the top papers' vocabulary, a fraction as strong, widens a
+            # short query ("Superconductivity") to the words its papers actually use.
+            m = min(config.prf_docs, self.n_candidates)
+            if m:
+                top = np.argpartition(-raw[:, : self.n_candidates], m - 1, axis=1)[:, :m]
+                picked = np.take_along_axis(raw, top, axis=1) > 0
+                rows = np.repeat(np.arange(raw.shape[0]), m)[picked.ravel()]
+                cols = top.ravel()[picked.ravel()]
+                selector = sp.csr_matrix(
+                    (np.full(len(rows), 1.0 / m, dtype=np.float32), (rows, cols)), shape=raw.shape
+                )
+                centroid = selector @ self.index.unit
+                expanded = np.asarray((centroid @ self.index.unit.T).todense(), dtype=np.float32)
+                raw_max = raw.max(axis=1, keepdims=True)
+                raw = raw + config.prf_weight * raw_max * expanded
+        lexical = (1 - np.exp(-raw / config.lexical_scale)).astype(np.float32)
+        embeddings = self.corpus.embeddings
+        vectors = [interest.embedding if interest is not None else None for interest in interests]
+        has_vector = np.asarray([v is not None for v in vectors])[:, None]
+        semantic = np.zeros_like(lexical)
+        if embeddings is not None and has_vector.any():
+            dim = embeddings.shape[1]
+            matrix = np.stack([v if v is not None else np.zeros(dim, np.float32) for v in vectors])
+            semantic = self._calibrate_semantic(matrix.astype(np.float32) @ embeddings.T)
+        else:
+            has_vector = np.zeros_like(has_vector)
+        examples = [interest.examples if interest is not None else () for interest in interests]
+        has_examples = np.asarray([bool(items) for items in examples])[:, None]
+        example = np.zeros_like(lexical)
+        if has_examples.any():
+            # Rocchio: the centroid of the example papers, compared with every paper.
+            mean = _row_mean_matrix(examples, len(examples), self.n_papers)
+            example = self._centroid_similarity(mean)
+        # Weighted mean of what this interest has: text alone, text and meaning, plus examples.
+        w_sem = np.where(has_vector, config.semantic_weight, 0).astype(np.float32)
+        w_ex = np.where(has_examples, config.example_weight, 0).astype(np.float32)
+        w_lex = 1 - w_sem
+        score = (1 - w_ex) * (w_lex * lexical + w_sem * semantic) + w_ex * example
+        return score.astype(np.float32), lexical
+
+    def _calibrate_semantic(self, cosines: np.ndarray) -> np.ndarray:
+        config = self.config
+        # Smooth saturation rather than a clip: the best matches keep their order.
+        excess = np.maximum(cosines - config.semantic_floor, 0) / config.semantic_span
+        return (1 - np.exp(-excess)).astype(np.float32)
+
+    def _centroid_similarity(self, mean: sp.csr_matrix) -> np.ndarray:
+        """rows of `mean` (weights over papers) -> calibrated similarity of their centroid to every
+        paper, lexical and, with embeddings, averaged with semantic."""
+        config = self.config
+        unit = self.index.unit
+        lexical = np.asarray(((mean @ unit) @ unit.T).todense(), dtype=np.float32)
+        lexical = (1 - np.exp(-np.maximum(lexical, 0) / config.similar_span)).astype(np.float32)
+        embeddings = self.corpus.embeddings
+        if embeddings is None:
+            return lexical
+        semantic = self._calibrate_semantic(np.asarray(mean @ embeddings, dtype=np.float32) @ embeddings.T)
+        return ((lexical + semantic) / 2).astype(np.float32)
+
+    # --- ranking -------------------------------------------------------------------------------
+
+    def rank(self, *, k: int, chunk_size: int = 4096, workers: int = 1) -> Ranking:
+        n = len(self.subscribers)
+        bounds = [(lo, min(lo + chunk_size, n)) for lo in range(0, n, chunk_size)]
+        if workers > 1 and len(bounds) > 1:
+            # numpy and scipy release the GIL in the heavy parts, so threads share the cores.
+            with ThreadPoolExecutor(workers) as pool:
+                parts = list(pool.map(lambda b: self.rank_chunk(b[0], b[1], k=k), bounds))
+        else:
+            parts = [self.rank_chunk(lo, hi, k=k) for lo, hi in bounds]
+        if not parts:
+            return Ranking(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), [])
+        return Ranking(
+            np.concatenate([p.subscriber for p in parts]),
+            np.concatenate([p.paper for p in parts]),
+            np.concatenate([p.score for p in parts]),
+            [why for p in parts for why in p.why],
+        )
+
+    def rank_chunk(self, lo: int, hi: int, *, k: int) -> Ranking:
+        config = self.config
+        c = hi - lo
+        n = self.n_papers
+        # Best interest per paper: max over the subscriber's topics, then their own keywords.
+        topic_index = self.topic_index[lo:hi]
+        score = np.zeros((c, n), dtype=np.float32)
+        best = np.full((c, n), -1, dtype=np.int32)
+        for j in range(topic_index.shape[1]):
+            column = topic_index[:, j]
+            has = column >= 0
+            if not has.any():
+                continue
+            candidate = np.where(has[:, None], self.topic_scores[np.maximum(column, 0)], 0)
+            better = candidate > score
+            score = np.where(better, candidate, score)
+            best = np.where(better, column[:, None].astype(np.int32), best)
+        personal = self.personal[lo:hi]
+        personal_rows = [i for i, interest in enumerate(personal) if interest is not None]
+        personal_lexical = None
+        if personal_rows:
+            width = self.index.weights.shape[1]
+            p_scores, personal_lexical = self._interest_scores(
+                [personal[i] for i in personal_rows],
+                [self.personal_terms[lo + i] for i in personal_rows],
+                width,
+            )
+            rows = np.asarray(personal_rows)
+            better = p_scores > score[rows]
+            score[rows] = np.where(better, p_scores, score[rows])
+            # -2 marks "your own keywords" as the best interest.
+            best[rows] = np.where(better, -2, best[rows])
+
+        liked_part = None
+        if self.reference_similarity is not None:
+            liked_part = np.asarray(self.liked_mean[lo:hi] @ self.reference_similarity, dtype=np.float32)
+            disliked_part = np.asarray(
+                self.disliked_mean[lo:hi] @ self.reference_similarity, dtype=np.float32
+            )
+            # A profile of liked papers alone is enough to qualify; disliked ones pull down.
+            score = np.maximum(score, liked_part) + config.liked_weight * liked_part
+            score -= config.disliked_weight * disliked_part
+
+        score += np.where(self.featured & (score > 0), np.float32(config.featured_boost), np.float32(0))
+        follows = (self.follow_q[lo:hi] @ self.paper_authors_t).tocoo()
+        follow_mask = np.zeros((c, n), dtype=bool)
+        follow_mask[follows.row, follows.col] = True
+        if follows.nnz:
+            score = np.where(follow_mask, np.maximum(score, config.threshold) + config.author_boost, score)
+
+        score[:, ~self.column_ok] = NEG
+        excluded = (self.exclusion_q[lo:hi] @ self.present_t).tocoo()
+        score[excluded.row, excluded.col] = NEG
+        blocked = self.blocked[lo:hi]
+        b_rows = np.fromiter((i for i, items in enumerate(blocked) for _ in items), dtype=np.int64)
+        b_cols = np.fromiter((r for items in blocked for r in items), dtype=np.int64)
+        score[b_rows, b_cols] = NEG
+        score[score < config.threshold] = NEG
+
+        k = min(k, n)
+        if k == 0 or c == 0:
+            return Ranking(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), [])
+        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (c, 1))
+        top_scores = np.take_along_axis(score, top, axis=1)
+        # Best first; ties broken by paper position so every run gives the same order.
+        order = np.lexsort((top, -top_scores), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        top_scores = np.take_along_axis(top_scores, order, axis=1)
+        keep = np.isfinite(top_scores)
+        sub_local = np.nonzero(keep)[0]
+        papers = top[keep]
+        scores = top_scores[keep]
+        whys = self._explain(
+            lo, sub_local, papers, best, follow_mask, personal_lexical, personal_rows, liked_part
+        )
+        return Ranking(sub_local + lo, papers.astype(np.int64), scores.astype(np.float32), whys)
+
+    # --- explanations --------------------------------------------------------------------------
+
+    def _matched_terms(self, terms: list[tuple[Term, float]], paper: int) -> list[str]:
+        """The query terms this paper contains (directly or through a derivational sibling), the
+        most telling first."""
+        present = self._present.get(paper)
+        if present is None:
+            indptr, indices = self.index.present.indptr, self.index.present.indices
+            present = self._present[paper] = frozenset(indices[indptr[paper] : indptr[paper + 1]].tolist())
+        vocabulary, idf = self.index.vocabulary, self.index.idf
+        hits = []
+        for term, weight in terms:
+            column = vocabulary.get(term.key)
+            if column is not None and column in present:
+                hits.append((weight * float(idf[column]), term.display))
+            elif not term.is_phrase:
+                related = [c for c in self.siblings.get(root(term.key), ()) if c in present]
+                if related:
+                    best = max(float(idf[c]) for c in related)
+                    hits.append((weight * self.config.sibling_weight * best, term.display))
+        hits.sort(key=lambda hit: -hit[0])
+        return [display for _, display in hits[:3]]
+
+    def _explain(
+        self,
+        lo: int,
+        sub_local: np.ndarray,
+        papers: np.ndarray,
+        best: np.ndarray,
+        follow_mask: np.ndarray,
+        personal_lexical: np.ndarray | None,
+        personal_rows: list[int],
+        liked_part: np.ndarray | None,
+    ) -> list[str]:
+        if not len(papers):
+            return []
+        best_interest = best[sub_local, papers]
+        followed = follow_mask[sub_local, papers]
+        # The liked paper that most resembles each winner, found with one gather.
+        liked_row = np.full(len(papers), -1, dtype=np.int64)
+        if liked_part is not None:
+            strong = liked_part[sub_local, papers] >= 0.5
+            if strong.any():
+                liked_lists = [self.liked[lo + s] for s in sub_local[strong]]
+                padded = _padded(
+                    [[self.reference_position[r] for r in items] for items in liked_lists],
+                    len(liked_lists),
+                    -1,
+                )
+                sims = np.where(
+                    padded >= 0,
+                    self.reference_similarity[np.maximum(padded, 0), papers[strong][:, None]],
+                    -1,
+                )
+                pick = padded[np.arange(len(padded)), sims.argmax(axis=1)]
+                references = np.asarray(sorted(self.reference_position), dtype=np.int64)
+                liked_row[strong] = references[pick]
+        personal_position = {row: i for i, row in enumerate(personal_rows)}
+        whys = []
+        for s, paper, interest, follow, like in zip(
+            sub_local.tolist(),
+            papers.tolist(),
+            best_interest.tolist(),
+            followed.tolist(),
+            liked_row.tolist(),
+            strict=True,
+        ):
+            author = -1
+            if follow:
+                author_keys = self.corpus.author_keys[paper]
+                wanted = set(self.followed[lo + s])
+                author = next(i for i, key in enumerate(author_keys) if key in wanted)
+            key = (paper, interest, author, like, lo + s if interest == -2 else -1)
+            why = self._why_cache.get(key)
+            if why is None:
+                why = self._why(
+                    paper, interest, author, like, lo + s, personal_lexical, personal_position.get(s)
+                )
+                if interest != -2:
+                    self._why_cache[key] = why
+            whys.append(why)
+        return whys
+
+    def _why(
+        self,
+        paper: int,
+        interest: int,
+        author: int,
+        liked: int,
+        subscriber: int,
+        personal_lexical: np.ndarray | None,
+        personal_position: int | None,
+    ) -> str:
+        parts = []
+        if author >= 0:
+            names = (
+                self.corpus.author_names[paper]
+                if self.corpus.author_names
+                else self.corpus.author_keys[paper]
+            )
+            parts.append(f"by {names[author]}, whom you follow")
+        if interest >= 0:
+            terms = self._term_cache.get((interest, paper))
+            if terms is None:
+                terms = self._matched_terms(self.interest_terms[interest], paper)
+                self._term_cache[(interest, paper)] = terms
+            label = self.interests[interest].label
+            if terms:
+                parts.append(f"matches “{label}”: {', '.join(terms)}")
+            else:
+                parts.append(f"close to “{label}”")
+        elif interest == -2:
+            terms = self._matched_terms(self.personal_terms[subscriber], paper)
+            parts.append(f"matches your keywords: {', '.join(terms)}" if terms else "close to your keywords")
+        if liked >= 0:
+            parts.append(f"similar to “{_shorten(self.corpus.titles[liked])}” you liked")
+        if self.featured[paper]:
+            parts.append("featured by the curators")
+        if not parts:
+            parts.append("similar to papers you liked")
+        why = "; ".join(parts)
+        why = why[0].upper() + why[1:]
+        return why if len(why) <= 500 else why[:499] + "…"
+
+
+def rank(
+    corpus: Corpus,
+    interests: Sequence[Interest],
+    subscribers: Subscribers,
+    *,
+    k: int,
+    config: Config | None = None,
+    chunk_size: int = 4096,
+    workers: int = 1,
+) -> Ranking:
+    return Engine(corpus, interests, subscribers, config).rank(k=k, chunk_size=chunk_size, workers=workers)
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+__all__ = ["Config", "Corpus", "Engine", "Interest", "Ranking", "Subscribers", "rank", "unit_rows"]
