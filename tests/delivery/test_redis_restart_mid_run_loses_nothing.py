@@ -1,0 +1,97 @@
+"""The broker (a private Redis) is killed mid-run and started again, empty: queued tasks are gone.
+Beat's next ticks re-enqueue what was lost; every digest still arrives exactly once."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from digest.delivery.models import FINAL, Delivery
+from digest.delivery.services import digests_due
+from tests.conftest import SmtpSink
+from tests.delivery.conftest import DeliveryWorkers
+from tests.delivery.helpers import subscriber_with_matches
+
+PORT = 8509  # helper E's port range
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=PORT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def test_a_broker_restart_mid_run_loses_and_repeats_nothing(
+    transactional_db: None, private_redis: PrivateRedis, smtp_server: SmtpSink, settings: object
+) -> None:
+    from digest.celery import app
+    from tests.conftest import _reset_broker_connections
+
+    broker = f"redis://127.0.0.1:{PORT}/1"
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
+    app.conf.update(task_always_eager=False, broker_url=broker)
+    _reset_broker_connections(app)
+    workers = DeliveryWorkers(broker, smtp_server.url, {"DELIVERY_RATE_PER_SECOND": "20"})
+    workers.env["REDIS_URL"] = f"redis://127.0.0.1:{PORT}/0"
+    settings.DELIVERY_CHUNK_SIZE = 5  # type: ignore[attr-defined]
+    try:
+        subscribers = [subscriber_with_matches(1) for _ in range(30)]
+        workers.start(concurrency=2)
+        digests_due()
+        time.sleep(0.4)
+        private_redis.kill()
+        sent_before = len(smtp_server.messages)
+        time.sleep(0.5)
+        private_redis.start()
+        _reset_broker_connections(app)
+        settings.DELIVERY_REDISPATCH_SECONDS = 1  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 60
+        while Delivery.objects.filter(status__in=FINAL).count() < 30:
+            assert time.monotonic() < deadline, list(Delivery.objects.values_list("status", flat=True))
+            digests_due()
+            time.sleep(0.5)
+        time.sleep(0.5)
+        assert sent_before < 30  # the restart really happened mid-run
+        for subscriber in subscribers:
+            assert smtp_server.count_for(subscriber.email) == 1
+    finally:
+        workers.stop_all()
+        app.conf.update(saved)
+        _reset_broker_connections(app)
