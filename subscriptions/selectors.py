@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from django.apps import apps
@@ -21,50 +20,28 @@ def topics_for_form() -> list[Topic]:
     return list(Topic.objects.order_by("name"))
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^\w\s-]", " ", stripped.casefold()).split())
-
-
-def _surname_initial(name: str) -> tuple[str, str] | None:
-    """("lecun", "y") for "Yann LeCun", "Y. LeCun" and "LeCun, Yann"."""
-    if "," in name:
-        surname, _, given = name.partition(",")
-    else:
-        given, _, surname = name.strip().rpartition(" ")
-    surname, given = _fold(surname), _fold(given)
-    if not surname:
-        return None
-    return surname, given[:1]
+MAX_AUTHORS_PER_NAME = 20
 
 
 def authors_resolve(*, names: list[str]) -> tuple[list[Author], list[str]]:
-    """Resolve typed names to Author rows the way the matching engine sees authors: by surname and
-    first initial (the `match_key` idea), so "Y. LeCun" follows every "Yann LeCun" spelling.
+    """Resolve typed names to Author rows through their `match_key` (surname and first initial, the
+    ingest normaliser's key), so "Y. LeCun", "Yann LeCun" and "LeCun, Yann" all follow the same
+    people, whatever accents or case. A bare surname follows every initial, up to a bound.
 
     Returns (authors, names nobody in our papers has)."""
+    from digest.ingest.normalise import author_match_key
+
     found: dict[int, Author] = {}
     unknown: list[str] = []
     for name in names:
-        parts = _surname_initial(name)
-        if parts is None:
-            unknown.append(name)
-            continue
-        surname, initial = parts
-        last_word = surname.split()[-1]
-        # A cheap database prefilter on the surname, then an exact comparison of the folded keys,
-        # so accents and case never decide and "Li" does not follow every "Lin".
-        candidates = Author.objects.filter(
-            Q(match_key__icontains=last_word) | Q(name__icontains=last_word) | Q(key__icontains=last_word)
-        )[:500]
-        hits = []
-        for author in candidates:
-            their = _surname_initial(author.name)
-            if their and their[0] == surname and (not initial or not their[1] or their[1] == initial):
-                hits.append(author)
-        if hits:
-            found.update((author.pk, author) for author in hits)
+        key = author_match_key(name)
+        if " " in key:
+            hits = Author.objects.filter(match_key=key)
+        else:
+            hits = Author.objects.filter(Q(match_key=key) | Q(match_key__startswith=f"{key} "))
+        authors = list(hits.order_by("name")[:MAX_AUTHORS_PER_NAME])
+        if authors:
+            found.update((author.pk, author) for author in authors)
         else:
             unknown.append(name)
     return sorted(found.values(), key=lambda author: author.name), unknown

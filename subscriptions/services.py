@@ -82,13 +82,12 @@ def _preferences_apply(subscriber: Subscriber, prefs: Preferences) -> None:
 
 
 def _matches_refresh(subscriber: Subscriber) -> None:
-    """Re-rank after interests change; matching may not be installed in every deployment."""
+    """Re-rank after interests change, after the commit (a worker, or in-process when embedded)."""
     try:
-        from digest.matching.services import matches_refresh
-    except ImportError:
+        from digest.matching.tasks import matches_refresh_task
+    except ImportError:  # a deployment without the matching app
         return
-    subscriber_id = subscriber.pk
-    transaction.on_commit(lambda: matches_refresh(subscriber_ids=[subscriber_id]))
+    matches_refresh_task.delay_on_commit([subscriber.pk])
 
 
 def confirm_email_send(*, subscriber: Subscriber) -> bool:

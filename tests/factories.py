@@ -8,6 +8,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from digest.ingest.normalise import author_match_key
 from digest.matching.models import Match
 from digest.papers.models import Author, Paper, PaperAuthor, Topic
 from subscriptions.models import Subscriber
@@ -20,7 +21,8 @@ class AuthorFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Author Number{n}")
     key = factory.LazyAttribute(lambda o: o.name.lower())
-    match_key = factory.LazyAttribute(lambda o: o.name.lower())
+    # The ingest normaliser's key (surname + first initial), so following "Y. LeCun" finds them.
+    match_key = factory.LazyAttribute(lambda o: author_match_key(o.name))
 
 
 class PaperFactory(factory.django.DjangoModelFactory):

@@ -152,3 +152,19 @@ def test_manage_pages_are_private_and_need_csrf_for_cookie_forms(db: None) -> No
     assert forged.status_code == 403
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
+
+
+def test_typed_author_names_follow_every_spelling_of_that_person(db: None) -> None:
+    from subscriptions.selectors import authors_resolve
+
+    yann = PaperFactory(authors=["Yann LeCun"]).authorships.get().author
+    initial = PaperFactory(authors=["Y. LeCun"]).authorships.get().author
+    accented = PaperFactory(authors=["Balázs Csanád Csáji"]).authorships.get().author
+    PaperFactory(authors=["Xavier LeCun", "Li Wei"])
+
+    authors, unknown = authors_resolve(names=["lecun, yann", "B. Csaji", "Nobody Here"])
+
+    assert set(authors) == {yann, initial, accented}
+    assert unknown == ["Nobody Here"]
+    by_surname, _ = authors_resolve(names=["LeCun"])
+    assert len(by_surname) == 3

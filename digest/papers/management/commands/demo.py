@@ -18,6 +18,7 @@ from digest.curation.demo import step_admin_login
 from digest.ingest.errors import IngestError
 from digest.papers.models import Paper
 from digest.papers.services import ingest_location, ingest_summary
+from subscriptions.demo import step_demo_subscribers
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 
@@ -42,6 +43,7 @@ Step = Callable[[BaseCommand], None]
 STEPS: list[tuple[str, Step]] = [
     ("sample papers", step_ingest_sample_papers),
     ("admin login", step_admin_login),
+    ("demo subscribers", step_demo_subscribers),
 ]
 
 
