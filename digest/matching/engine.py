@@ -327,9 +327,8 @@ class Engine:
         self.reference_position = {row: i for i, row in enumerate(references)}
         self.reference_similarity = self._similarity(references) if references else None
         as_positions = lambda lists: [[self.reference_position[r] for r in items] for items in lists]  # noqa: E731
-        self.liked_mean = _row_mean_matrix(as_positions(liked), n_sub, len(references))
-        self.disliked_mean = _row_mean_matrix(as_positions(disliked), n_sub, len(references))
-        self.has_liked = np.asarray([bool(items) for items in liked])
+        self.liked_positions = _padded(as_positions(liked), n_sub, -1)
+        self.disliked_positions = _padded(as_positions(disliked), n_sub, -1)
 
         self.topic_index = _padded(subscribers.topics, n_sub, -1)
         blocked = list(subscribers.blocked) or [[] for _ in range(n_sub)]
@@ -431,6 +430,19 @@ class Engine:
         semantic = self._calibrate_semantic(np.asarray(mean @ embeddings, dtype=np.float32) @ embeddings.T)
         return ((lexical + semantic) / 2).astype(np.float32)
 
+    def _closest(self, positions: np.ndarray) -> np.ndarray:
+        """For each row, the highest similarity of any listed reference paper to every paper."""
+        out = np.zeros((positions.shape[0], self.n_papers), dtype=np.float32)
+        if self.reference_similarity is None:
+            return out
+        for j in range(positions.shape[1]):
+            column = positions[:, j]
+            has = column >= 0
+            if has.any():
+                rows = np.flatnonzero(has)
+                out[rows] = np.maximum(out[rows], self.reference_similarity[column[rows]])
+        return out
+
     # --- ranking -------------------------------------------------------------------------------
 
     def rank(self, *, k: int, chunk_size: int = 4096, workers: int = 1) -> Ranking:
@@ -486,10 +498,10 @@ class Engine:
 
         liked_part = None
         if self.reference_similarity is not None:
-            liked_part = np.asarray(self.liked_mean[lo:hi] @ self.reference_similarity, dtype=np.float32)
-            disliked_part = np.asarray(
-                self.disliked_mean[lo:hi] @ self.reference_similarity, dtype=np.float32
-            )
+            # The closest liked (and disliked) paper counts, squared so that sharing a common word
+            # or two barely moves a paper while a near neighbour moves it a lot.
+            liked_part = self._closest(self.liked_positions[lo:hi]) ** 2
+            disliked_part = self._closest(self.disliked_positions[lo:hi]) ** 2
             # A profile of liked papers alone is enough to qualify; disliked ones pull down.
             score = np.maximum(score, liked_part) + config.liked_weight * liked_part
             score -= config.disliked_weight * disliked_part
@@ -569,7 +581,7 @@ class Engine:
         # The liked paper that most resembles each winner, found with one gather.
         liked_row = np.full(len(papers), -1, dtype=np.int64)
         if liked_part is not None:
-            strong = liked_part[sub_local, papers] >= 0.5
+            strong = liked_part[sub_local, papers] >= 0.25
             if strong.any():
                 liked_lists = [self.liked[lo + s] for s in sub_local[strong]]
                 padded = _padded(

@@ -288,7 +288,10 @@ def matches_write(*, subscriber_ids: Sequence[int], paper_ids: Sequence[int], re
     profiles = profiles_load(subscriber_ids=subscriber_ids)
     if not profiles.subscribers or not paper_ids:
         return 0
-    loaded = corpus_load(candidate_ids=paper_ids, reference_ids=profiles.reference_ids())
+    # Recent papers join as references so that term statistics (idf, lengths) reflect a normal
+    # day even when the batch of new papers is small or all about one thing.
+    statistics = recent_paper_ids() if len(paper_ids) < settings.MATCH_MAX_PAPERS else []
+    loaded = corpus_load(candidate_ids=paper_ids, reference_ids=[*profiles.reference_ids(), *statistics])
     candidates = loaded.paper_ids[: loaded.corpus.n_candidates]
     blocked = _sent([s.pk for s in profiles.subscribers], candidates)
     engine = engine_for(profiles=profiles, loaded=loaded, blocked=blocked)
