@@ -73,9 +73,10 @@ def _topic_names(subscriber: Subscriber) -> list[str]:
 
 
 def top_topics(subscriber: Subscriber, items: Sequence[DeliveryItem], n: int = 2) -> list[str]:
-    """The subscriber's topics the most papers matched, else the commonest arXiv categories."""
+    """The subscriber's topics and keywords the most papers matched (as the "why" names them),
+    else the commonest arXiv categories."""
     counts: Counter[str] = Counter()
-    names = _topic_names(subscriber)
+    names = _topic_names(subscriber) + [term.strip('"') for term in subscriber.keyword_list]
     for item in items:
         why = item.why.casefold()
         for name in names:
@@ -147,7 +148,7 @@ def digest_context(
 
 def list_id() -> str:
     domain = f"digest.{settings.DELIVERY_LIST_ID_DOMAIN}"
-    label = f"{settings.SITE_NAME} digest".replace('"', "'")
+    label = settings.SITE_NAME.replace('"', "'").replace("\\", "")
     value = f'"{label}" <{domain}>'
     if len(value.encode("utf-8")) > LIST_ID_MAX_OCTETS:
         value = f"<{domain[: LIST_ID_MAX_OCTETS - 2]}>"

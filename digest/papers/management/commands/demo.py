@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from digest.curation.demo import step_admin_login
+from digest.delivery.demo import step_send_demo_digests
 from digest.ingest.errors import IngestError
 from digest.papers.models import Paper
 from digest.papers.services import ingest_location, ingest_summary
@@ -44,6 +45,7 @@ STEPS: list[tuple[str, Step]] = [
     ("sample papers", step_ingest_sample_papers),
     ("admin login", step_admin_login),
     ("demo subscribers", step_demo_subscribers),
+    ("digests for the demo subscribers", step_send_demo_digests),
 ]
 
 
