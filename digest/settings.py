@@ -181,6 +181,9 @@ SUBSCRIBE_CONFIRM_MAX_AGE_DAYS = env_int("SUBSCRIBE_CONFIRM_MAX_AGE_DAYS", 7, mi
 # Fixed one-hour windows, counted in the cache (Redis when REDIS_URL is set, shared by all workers).
 SUBSCRIBE_RATE_PER_IP = env_int("SUBSCRIBE_RATE_PER_IP", 20, minimum=1)
 SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 3, minimum=1)
+# How many reverse proxies of ours append to X-Forwarded-For in front of the app (0: trust none and
+# use the socket address). The client address is the entry that many places from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- Ingestion ---------------------------------------------------------------------------------
 INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -191,7 +192,8 @@ class SubscriberAdmin(admin.ModelAdmin):
             # Searching by address would reveal it one guess at a time.
             return queryset.none(), False
         if "@" in term:
-            return queryset.filter(email__iexact=term), False
+            # Lower(email) is what the unique index is built on, so this is an index lookup.
+            return queryset.alias(email_lower=Lower("email")).filter(email_lower=term.lower()), False
         return queryset.filter(email__icontains=term), False
 
     def _ids(self, queryset: QuerySet) -> list[int]:

@@ -35,8 +35,9 @@ TEXTAREA_MAX = 20_000
 def consent_wording() -> str:
     """The exact sentence people agree to; stored verbatim with their consent."""
     return (
-        f"I want to receive {settings.SITE_NAME} paper digests by email at the address above, on the "
-        "schedule I chose. I can change or stop them at any time with the link in every email."
+        f"I want to receive {settings.SITE_NAME} emails with new research papers matching my interests, "
+        "at the address above and on the schedule I chose. I can change or stop them at any time with "
+        "the link in every email."
     )
 
 

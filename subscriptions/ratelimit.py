@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from django.conf import settings
@@ -13,10 +14,19 @@ WINDOW_SECONDS = 3600
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is whatever the client wants it to be unless a proxy we
-    # trust sets it, and the reverse proxy is expected to pass the real address through.
-    value = request.META.get("REMOTE_ADDR") or None
-    return value[:45] if value else None
+    """The client's address for rate limits and the consent record. X-Forwarded-For is whatever the
+    client wants it to be, except for the entries our own proxies appended (TRUSTED_PROXY_COUNT)."""
+    value = request.META.get("REMOTE_ADDR") or ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            value = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def _hit(key: str, limit: int) -> bool:

@@ -115,3 +115,9 @@ def test_hostile_manage_fields_get_form_errors(db: None) -> None:
     subscriber.refresh_from_db()
     assert subscriber.keywords == "kept"
     assert subscriber.frequency == "daily"
+
+
+def test_a_body_larger_than_the_upload_limit_is_a_400_not_a_500(db: None) -> None:
+    response = Client().post(reverse("subscriptions:subscribe"), signup_data(keywords="k" * 3_000_000))
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists()

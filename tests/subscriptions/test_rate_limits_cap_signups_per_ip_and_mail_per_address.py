@@ -51,3 +51,19 @@ def test_the_limits_live_in_redis_so_every_web_process_shares_them(settings: Any
     assert ratelimit.address_allowed(email="X@example.org")
     assert not ratelimit.address_allowed(email="x@example.org")
     assert any(key.startswith(b":1:subs:rl:addr:") for key in cache._cache.get_client().keys("*"))  # type: ignore[attr-defined]
+
+
+def test_forwarded_addresses_count_only_behind_our_own_proxies(settings: Any) -> None:
+    from django.test import RequestFactory
+
+    from subscriptions.ratelimit import client_ip
+
+    request = RequestFactory().post(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.20, 10.0.0.1"
+    )
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "198.51.100.20"  # the spoofed left-most entry is ignored
+    garbage = RequestFactory().post("/", REMOTE_ADDR="not-an-ip")
+    assert client_ip(garbage) is None

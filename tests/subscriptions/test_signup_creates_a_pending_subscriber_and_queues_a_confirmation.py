@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
+from subscriptions.forms import consent_wording
 from subscriptions.models import Subscriber
 from tests.subscriptions.conftest import link, mails, path_of, signup_data
 
@@ -25,7 +26,8 @@ def test_signup_stores_preferences_and_consent_but_stays_pending(client: Client,
     assert list(subscriber.topics.all()) == [topic]
     assert subscriber.consent_ip == "203.0.113.7"
     assert subscriber.consent_user_agent == "TestBrowser/1.0"
-    assert "paper digests by email" in subscriber.consent_text
+    assert subscriber.consent_text == consent_wording()
+    assert "emails with new research papers" in subscriber.consent_text
     assert subscriber.consent_at is not None
     [mail] = mails(to="Ada@example.org")
     assert mail.name == "confirm"
