@@ -184,6 +184,12 @@ SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 3, minimum=1)
 # How many reverse proxies of ours append to X-Forwarded-For in front of the app (0: trust none and
 # use the socket address). The client address is the entry that many places from the right.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Addresses that never confirm are deleted after this many days (daily beat task).
+SUBSCRIBE_PENDING_RETENTION_DAYS = env_int("SUBSCRIBE_PENDING_RETENTION_DAYS", 30, minimum=8)
+CELERY_BEAT_SCHEDULE["subscriptions-pending-purge"] = {
+    "task": "subscriptions.pending_purge",
+    "schedule": crontab(minute=17, hour=3),
+}
 
 # --- Ingestion ---------------------------------------------------------------------------------
 INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from django.conf import settings
@@ -59,7 +60,10 @@ def _email_queue(
         return False
     from digest.delivery.services import transactional_email_queue
 
-    transactional_email_queue(subscriber_id=subscriber.pk, to=to, name=name, context=context)
+    # A mail to an address that is not (yet) the subscriber's is not linked to them: if a mistyped new
+    # address bounces, the delivery app must not suppress the subscription at the working address.
+    linked = subscriber.pk if to.lower() == subscriber.email.lower() else None
+    transactional_email_queue(subscriber_id=linked, to=to, name=name, context=context)
     return True
 
 
@@ -320,3 +324,17 @@ def confirmation_resend(*, subscriber_id: int) -> None:
         manage_link_send(subscriber=subscriber)
     elif subscriber.status == Status.PENDING or subscriber.consent_at:
         confirm_email_send(subscriber=subscriber)
+
+
+def subscribers_pending_purge(*, older_than: timedelta) -> int:
+    """Forget addresses that never confirmed: we keep nothing about people who did not opt in.
+    Returns how many were deleted."""
+    cutoff = timezone.now() - older_than
+    stale = Subscriber.objects.filter(status=Status.PENDING, confirmed_at__isnull=True).filter(
+        Q(consent_at__lt=cutoff) | Q(consent_at__isnull=True, created_at__lt=cutoff)
+    )
+    deleted = 0
+    for subscriber_id in stale.values_list("pk", flat=True)[:5000]:
+        subscriber_delete(subscriber_id=subscriber_id)
+        deleted += 1
+    return deleted

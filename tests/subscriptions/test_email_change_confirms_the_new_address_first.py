@@ -25,6 +25,8 @@ def test_the_address_switches_only_after_the_new_one_confirms(db: None) -> None:
     assert subscriber.pending_email == "New@example.org"
     [mail] = mails(name="change-email")
     assert mail.to == "New@example.org"
+    # A bounce of a mistyped new address must not suppress the subscription at the old one.
+    assert mail.subscriber_id is None
     confirm_path = path_of(link(mail.text, "/email/confirm/"))
 
     page = Client().get(confirm_path)
