@@ -36,28 +36,52 @@ def _terms(search_term: str) -> list[str]:
     return [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', search_term) if (a or b).strip()]
 
 
+def _distinct_cached(field: str) -> list[str]:
+    """The distinct values of a low-cardinality paper column, cached: the list page must not scan
+    every paper for its filter choices on each load."""
+
+    def load() -> list[str]:
+        return sorted(v for v in Paper.objects.order_by().values_list(field, flat=True).distinct() if v)
+
+    return cache.get_or_set(f"admin:paper-distinct:{field}", load, 600)
+
+
 class SourceKindFilter(admin.SimpleListFilter):
     title = "source"
     parameter_name = "source"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        def kinds() -> list[str]:
-            values = Paper.objects.order_by().values_list("sources", flat=True).distinct()
-            return sorted({kind for value in values for kind in value.split()})
-
-        # A handful of distinct values over all papers: cached so the list page does not pay for them.
-        return [(k, k) for k in cache.get_or_set("admin:paper-source-kinds", kinds, 600)]
+        kinds = sorted({kind for value in _distinct_cached("sources") for kind in value.split()})
+        return [(k, k) for k in kinds]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         kind = self.value()
         if not kind:
             return queryset
-        return queryset.filter(
-            Q(sources=kind)
-            | Q(sources__startswith=f"{kind} ")
+        # `sources` holds a few distinct combinations ("hf", "hf arxiv", ...): an equality on each
+        # is cheaper than matching the word inside every row.
+        values = [v for v in _distinct_cached("sources") if kind in v.split()]
+        fresh = (
+            Q(sources__startswith=f"{kind} ")
             | Q(sources__endswith=f" {kind}")
             | Q(sources__contains=f" {kind} ")
         )
+        # Rows written since the choices were cached may hold a new combination; they are recent.
+        return queryset.filter(
+            Q(sources__in=[*values, kind])
+            | (Q(modified_at__gte=timezone.now() - timedelta(minutes=15)) & fresh)
+        )
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = "primary category"
+    parameter_name = "primary_category"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(c, c) for c in _distinct_cached("primary_category")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(primary_category=self.value()) if self.value() else queryset
 
 
 class TopicFilter(admin.SimpleListFilter):
@@ -75,12 +99,13 @@ class TopicFilter(admin.SimpleListFilter):
         topic = Topic.objects.filter(pk=self.value()).first() if self.value().isdigit() else None
         if topic is None:
             return queryset.none()
-        q = Q(example_for_topics=topic)
+        # All conditions on the paper table itself, so PostgreSQL can OR the trigram index scans.
+        q = Q(pk__in=list(topic.example_papers.values_list("pk", flat=True)))
         for keyword in topic.keyword_list:
             phrase = keyword.strip('"').strip()
             if phrase:
                 q |= Q(title__icontains=phrase) | Q(abstract__icontains=phrase)
-        return queryset.filter(pk__in=Paper.objects.filter(q).values("pk"))
+        return queryset.filter(q)
 
 
 @admin.register(Paper)
@@ -99,7 +124,7 @@ class PaperAdmin(admin.ModelAdmin):
     list_filter = (
         ("published_at", admin.DateFieldListFilter),
         SourceKindFilter,
-        "primary_category",
+        CategoryFilter,
         TopicFilter,
         "hidden",
         "featured",
@@ -197,7 +222,7 @@ class PaperAdmin(admin.ModelAdmin):
         aliases = list(obj.aliases.all())
         if not aliases:
             return "—"
-        return format_html_join(", ", "{} ({:%Y-%m-%d})", ((a.key, a.merged_at) for a in aliases))
+        return format_html_join(", ", "{} ({})", ((a.key, f"{a.merged_at:%Y-%m-%d}") for a in aliases))
 
     def save_model(self, request: HttpRequest, obj: Paper, form: forms.ModelForm, change: bool) -> None:
         # Feeds derive Last-Modified from this; any curator edit is a modification.
@@ -447,11 +472,11 @@ class SourceAdmin(admin.ModelAdmin):
             return "No runs yet."
         rows = format_html_join(
             "",
-            '<tr><td><a href="{}">{:%Y-%m-%d %H:%M}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
             (
                 (
                     reverse("admin:papers_ingestrun_change", args=[r.pk]),
-                    r.started_at,
+                    f"{r.started_at:%Y-%m-%d %H:%M}",
                     r.status,
                     r.new,
                     r.updated,

@@ -69,6 +69,8 @@ def test_merge_asks_which_paper_to_keep_then_merges(curator_client: Client) -> N
     assert done.status_code == 302
     assert list(Paper.objects.all()) == [keep]
     assert PaperAlias.objects.get().key == "title:dup"
+    page = curator_client.get(reverse("admin:papers_paper_change", args=[keep.pk])).content.decode()
+    assert "title:dup (" in page
 
 
 def test_merge_with_a_paper_to_keep_outside_the_selection_changes_nothing(curator_client: Client) -> None:
