@@ -554,14 +554,17 @@ class Engine:
         for term, weight in terms:
             column = vocabulary.get(term.key)
             if column is not None and column in present:
-                hits.append((weight * float(idf[column]), term.display))
+                hits.append((weight * float(idf[column]), term.display, term.key))
             elif not term.is_phrase:
                 related = [c for c in self.siblings.get(root(term.key), ()) if c in present]
                 if related:
                     best = max(float(idf[c]) for c in related)
-                    hits.append((weight * self.config.sibling_weight * best, term.display))
+                    hits.append((weight * self.config.sibling_weight * best, term.display, term.key))
         hits.sort(key=lambda hit: -hit[0])
-        return [display for _, display in hits[:3]]
+        # "quantum annealing" already says "annealing": a word inside a matched phrase adds nothing.
+        phrase_words = {w for _, _, key in hits if " " in key for w in key.split()}
+        shown = [display for _, display, key in hits if " " in key or key not in phrase_words]
+        return shown[:3]
 
     def _explain(
         self,
