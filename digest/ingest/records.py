@@ -38,10 +38,11 @@ class PaperRecord:
     upvotes: int | None = None
     code_urls: list[str] = field(default_factory=list)
     project_urls: list[str] = field(default_factory=list)
+    title_key: str = ""
 
-    @property
-    def title_key(self) -> str:
-        return normalise.title_hash(self.title)
+    def __post_init__(self) -> None:
+        if not self.title_key:
+            self.title_key = normalise.title_hash(self.title)
 
     @property
     def key(self) -> str:

@@ -109,12 +109,16 @@ def _sqlite_datetime(value: object) -> object:
     return value
 
 
-def _db_value(column: str, value: object) -> object:
-    if column in JSON_COLUMNS:
-        return json.dumps(value, ensure_ascii=False)
-    if not is_postgres() and hasattr(value, "isoformat"):
-        return connection.ops.adapt_datetimefield_value(value)
-    return value
+def _db_row(columns: Sequence[str], row: dict[str, Any], postgres: bool) -> list[object]:
+    values: list[object] = []
+    for column in columns:
+        value = row[column]
+        if column in JSON_COLUMNS:
+            value = json.dumps(value, ensure_ascii=False) if value else "[]"
+        elif not postgres and isinstance(value, datetime):
+            value = connection.ops.adapt_datetimefield_value(value)
+        values.append(value)
+    return values
 
 
 def authors_ids(*, authors: dict[str, tuple[str, str]]) -> dict[str, int]:
@@ -166,14 +170,14 @@ def papers_insert(*, rows: list[dict[str, Any]]) -> dict[str, int]:
         if is_postgres():
             with cursor.copy(f"COPY {PAPER} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([_db_value(c, row[c]) for c in INSERT_COLUMNS])
+                    copy.write_row(_db_row(INSERT_COLUMNS, row, True))
             cursor.execute(f"SELECT key, id FROM {PAPER} WHERE key = ANY(%s)", [keys])
             ids.update(cursor.fetchall())
         else:
             marks = ", ".join(["%s"] * len(INSERT_COLUMNS))
             cursor.executemany(
                 f"INSERT INTO {PAPER} ({columns}) VALUES ({marks})",
-                [[_db_value(c, row[c]) for c in INSERT_COLUMNS] for row in rows],
+                [_db_row(INSERT_COLUMNS, row, False) for row in rows],
             )
             for chunk in _chunks(keys, SQLITE_CHUNK):
                 marks = ", ".join(["%s"] * len(chunk))
@@ -196,7 +200,7 @@ def papers_update(*, rows: list[dict[str, Any]]) -> None:
                 f"COPY ingest_paper_stage (id, {', '.join(CONTENT_COLUMNS)}) FROM STDIN"
             ) as copy:
                 for row in rows:
-                    copy.write_row([row["id"], *(_db_value(c, row[c]) for c in CONTENT_COLUMNS)])
+                    copy.write_row([row["id"], *_db_row(CONTENT_COLUMNS, row, True)])
             assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
             cursor.execute(f"UPDATE {PAPER} p SET {assignments} FROM ingest_paper_stage s WHERE p.id = s.id")
             cursor.execute("TRUNCATE ingest_paper_stage")
@@ -204,7 +208,7 @@ def papers_update(*, rows: list[dict[str, Any]]) -> None:
             assignments = ", ".join(f"{c} = %s" for c in CONTENT_COLUMNS)
             cursor.executemany(
                 f"UPDATE {PAPER} SET {assignments} WHERE id = %s",
-                [[*(_db_value(c, row[c]) for c in CONTENT_COLUMNS), row["id"]] for row in rows],
+                [[*_db_row(CONTENT_COLUMNS, row, False), row["id"]] for row in rows],
             )
 
 

@@ -37,18 +37,22 @@ __all__ = ["IngestError", "ingest_location", "ingest_records", "source_claim_due
 
 
 def _hash(row: dict[str, Any]) -> str:
+    updated = row["updated_at"]
     return normalise.content_hash(
-        {
-            "title": row["title"],
-            "abstract": row["abstract"],
-            "authors": row["author_names"],
-            "categories": row["categories"],
-            "arxiv": [row["arxiv_id"], row["arxiv_version"]],
-            "dates": [row["published_at"].isoformat(), row["updated_at"] and row["updated_at"].isoformat()],
-            "upvotes": row["upvotes"],
-            "sources": row["sources"],
-            "urls": [row["code_urls"], row["project_urls"]],
-        }
+        (
+            row["title"],
+            row["abstract"],
+            row["author_names"],
+            row["categories"],
+            row["arxiv_id"],
+            row["arxiv_version"],
+            row["published_at"].timestamp(),
+            updated.timestamp() if updated else None,
+            row["upvotes"],
+            row["sources"],
+            row["code_urls"],
+            row["project_urls"],
+        )
     )
 
 

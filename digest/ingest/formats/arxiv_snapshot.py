@@ -25,9 +25,34 @@ REQUIRED_COLUMNS = {"id", "title", "abstract"}
 csv.field_size_limit(1_000_000)
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1
+    )
+}
+
+
 def _rfc2822(value: object) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
+    # The snapshot always writes "Mon, 2 Apr 2007 19:18:42 GMT"; parse that shape directly (the
+    # email parser is the slowest step of a record), anything else the general way.
+    parts = value.split()
+    if len(parts) == 6 and parts[5] == "GMT" and parts[2] in _MONTHS and len(parts[4]) == 8:
+        try:
+            hour, minute, second = parts[4].split(":")
+            return datetime(
+                int(parts[3]),
+                _MONTHS[parts[2]],
+                int(parts[1]),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            pass
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -63,11 +88,14 @@ def _authors(row: dict[str, object]) -> list[str]:
     if isinstance(parsed, list) and parsed:
         names = []
         for parts in parsed:
-            if not isinstance(parts, list | tuple) or not parts:
-                continue
-            last, first, suffix = ([*(str(p) for p in parts), "", ""])[:3]
-            name = " ".join(p for p in (first.strip(), last.strip()) if p)
-            names.append(f"{name}, {suffix.strip()}" if suffix.strip() else name)
+            if isinstance(parts, list | tuple) and len(parts) >= 2:
+                last, first = str(parts[0]).strip(), str(parts[1]).strip()
+                name = f"{first} {last}" if first and last else first or last
+                if len(parts) > 2 and parts[2]:
+                    name = f"{name}, {str(parts[2]).strip()}"
+                names.append(name)
+            elif isinstance(parts, list | tuple) and parts:
+                names.append(str(parts[0]))
         return names
     raw = row.get("authors")
     if isinstance(raw, str):

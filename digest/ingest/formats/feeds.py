@@ -4,6 +4,7 @@ listing feeds."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -56,7 +57,7 @@ def _rfc2822(value: str | None) -> datetime | None:
 def _split_creators(values: list[str]) -> list[str]:
     names: list[str] = []
     for value in values:
-        plain = _TAG.sub("", value)
+        plain = html.unescape(_TAG.sub("", value))
         names.extend(part.strip() for part in re.split(r",|\band\b", plain) if part.strip())
     return names
 
@@ -132,7 +133,7 @@ def parse_rss(stream: BinaryIO) -> Iterator[Parsed]:
         identifier = identifier or _known_id(text_of(entry.find(ns + "link")))
         suffix = _TITLE_SUFFIX.search(title)
         if suffix:
-            identifier = identifier or _known_id(suffix[1])
+            identifier = _known_id(suffix[1]) or identifier
             categories += (suffix[2] or "").split()
             title = title[: suffix.start()].removesuffix(".")
         if description and ns:
