@@ -148,40 +148,56 @@ def _state(obj: Any, stamps: tuple[Any, ...], times: tuple[Any, ...]) -> FeedSta
     return FeedState(version=_stamp(*stamps), last_modified=max(moments) if moments else None, obj=obj)
 
 
-_PAPERS_AGG = (
-    "SELECT MAX(first_seen_at) AS v_seen, MAX(modified_at) AS v_modified, COUNT(*) AS v_n, "
-    "MAX(id) AS v_top, SUM(CASE WHEN featured THEN 1 ELSE 0 END) AS v_featured "
-    "FROM {paper} WHERE hidden = %s"
+# Each part is answered from an index, so the cost does not grow with the number of papers. Hiding,
+# featuring, editing and merging papers all move `modified_at` (curation and ingest services); the
+# hidden and featured counts (index scans over the few flagged rows) also catch a bulk flag change
+# that did not.
+_PAPERS_VERSION = (
+    "(SELECT MAX(first_seen_at) FROM {paper}) AS v_seen, "
+    "(SELECT MAX(modified_at) FROM {paper}) AS v_modified, "
+    "(SELECT MAX(id) FROM {paper}) AS v_top, "
+    "(SELECT COUNT(*) FROM {paper} WHERE hidden = %s) AS v_hidden, "
+    "(SELECT COUNT(*) FROM {paper} WHERE featured = %s) AS v_featured"
 )
+
+
+def _papers_version_sql() -> str:
+    return _PAPERS_VERSION.format(paper=Paper._meta.db_table)
 
 
 def papers_state() -> FeedState:
     """The latest-papers feed depends on every visible paper."""
     with connection.cursor() as cursor:
-        cursor.execute(_PAPERS_AGG.format(paper=Paper._meta.db_table), [False])
-        seen, modified, n, top, featured = cursor.fetchone()
-    return _state(None, (seen, modified, n, top, featured), (seen, modified))
+        cursor.execute("SELECT " + _papers_version_sql(), [True, True])
+        seen, modified, top, hidden, featured = cursor.fetchone()
+    return _state(None, (seen, modified, top, hidden, featured), (seen, modified))
 
 
 def topic_state(*, slug: str) -> FeedState | None:
-    """The topic row (its keywords define the feed, so it is read fresh) and the papers' version."""
+    """The topic (its keywords define the feed, so they are read fresh) and the papers' version.
+
+    A plain cursor rather than `raw()`: this is the whole cost of a cached or 304 answer."""
+    examples = Topic.example_papers.through._meta.db_table
+    # The ranking also reads the topic's example papers. (Embeddings need no part in the version: the
+    # ranking embeds whatever it reads that lacks one, so they only change when papers do.)
     sql = (
-        f"SELECT t.*, a.* FROM {Topic._meta.db_table} t CROSS JOIN ("
-        + _PAPERS_AGG.format(paper=Paper._meta.db_table)
-        + ") a WHERE t.slug = %s"
+        f"SELECT t.id, t.name, t.slug, t.description, t.keywords, t.created_at, {_papers_version_sql()}, "
+        f"(SELECT COUNT(*) FROM {examples} e WHERE e.topic_id = t.id) AS v_examples, "
+        f"(SELECT MAX(e.paper_id) FROM {examples} e WHERE e.topic_id = t.id) AS v_example_top "
+        f"FROM {Topic._meta.db_table} t WHERE t.slug = %s"
     )
-    topic = next(iter(Topic.objects.raw(sql, [False, slug])), None)
-    if topic is None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, True, slug])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    definition = hashlib.sha1(f"{topic.name}\n{topic.description}\n{topic.keywords}".encode()).hexdigest()[
-        :12
-    ]
-    seen, modified = topic.v_seen, topic.v_modified
-    return _state(
-        topic,
-        (topic.pk, definition, seen, modified, topic.v_n, topic.v_top, topic.v_featured),
-        (seen, modified),
+    pk, name, slug, description, keywords, created_at = row[:6]
+    seen, modified = row[6:8]
+    topic = Topic(
+        id=pk, name=name, slug=slug, description=description, keywords=keywords, created_at=created_at
     )
+    definition = hashlib.sha1(f"{name}\n{description}\n{keywords}".encode()).hexdigest()[:12]
+    return _state(topic, (pk, definition, *row[6:]), (seen, modified))
 
 
 def author_state(*, pk: int) -> FeedState | None:

@@ -56,7 +56,8 @@ class Paper(models.Model):
     published_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
-    modified_at = models.DateTimeField(default=timezone.now)
+    # Indexed: feeds read MAX(modified_at) on every request to know whether their cache is current.
+    modified_at = models.DateTimeField(default=timezone.now, db_index=True)
     content_hash = models.CharField(max_length=40, blank=True)
     hidden = models.BooleanField(default=False, db_index=True, help_text="Never shown in digests or feeds")
     featured = models.BooleanField(default=False, db_index=True, help_text="Boosted in rankings")

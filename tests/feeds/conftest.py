@@ -9,10 +9,26 @@ from digest.papers.models import Author, Topic
 from subscriptions.models import Subscriber
 from tests.factories import MatchFactory, PaperFactory, SubscriberFactory, TopicFactory
 
+NOISE = [
+    ("Coral reef resilience to heat waves", "Reefs recover from bleaching when water cools."),
+    ("Sorting networks of small depth", "We build comparator networks that sort eight inputs."),
+    ("Tax policy and household savings", "Households save more when capital gains taxes fall."),
+    ("Glacier retreat in the Alps", "Satellite images show glaciers losing mass each summer."),
+    ("Compilers for spreadsheet formulas", "Spreadsheet formulas compile to fast vector code."),
+    ("Bird song learning in finches", "Young finches copy the songs of adult tutors."),
+    ("Dark matter halos in dwarf galaxies", "Rotation curves of dwarf galaxies constrain their halos."),
+    ("Prime gaps and the Riemann hypothesis", "Bounds on gaps between consecutive primes."),
+    ("Soil bacteria fix nitrogen in drought", "Root nodules keep fixing nitrogen when fields dry out."),
+    ("Medieval trade routes of the Baltic", "Ship records trace how grain moved between ports."),
+    ("Battery cathodes without cobalt", "Iron phosphate cathodes last thousands of charge cycles."),
+    ("Traffic lights that learn from queues", "Signals time their phases from the queues they observe."),
+]
+
 
 @pytest.fixture
 def world(db: None) -> dict[str, object]:
-    """Three papers on a topic by a shared author, and a subscriber with two of them matched."""
+    """Three papers on a topic by a shared author, twelve unrelated ones, and a subscriber with two of the
+    topic's papers matched."""
     topic = TopicFactory(name="Diffusion", slug="diffusion", keywords='diffusion\n"score matching"')
     papers = [
         PaperFactory(
@@ -23,6 +39,9 @@ def world(db: None) -> dict[str, object]:
         )
         for i in range(3)
     ]
+    # Unrelated papers, so the topic's keyword is distinctive enough for the ranking to pick it.
+    for title, abstract in NOISE:
+        PaperFactory(title=title, abstract=abstract, authors=["Ada Lovelace"], categories="cs.LG stat.ML")
     subscriber = SubscriberFactory()
     MatchFactory(subscriber=subscriber, paper=papers[0], score=0.9, why="matches “diffusion”")
     MatchFactory(subscriber=subscriber, paper=papers[1], score=0.5, why="by Yann LeCun")
@@ -44,7 +63,7 @@ def feed_urls(world: dict[str, object]) -> dict[str, str]:
 
 
 # How many entries each feed of `world` holds.
-EXPECTED_COUNTS = {"latest": 3, "topic": 3, "author": 3, "personal": 2}
+EXPECTED_COUNTS = {"latest": 15, "topic": 3, "author": 3, "personal": 2}
 
 
 @pytest.fixture
@@ -53,3 +72,9 @@ def urls(world: dict[str, object]) -> dict[str, str]:
 
 
 FeedUrls = Callable[[dict[str, object]], dict[str, str]]
+
+
+@pytest.fixture(autouse=True)
+def _lexical_matching(settings: object) -> None:
+    # These tests are about pages and feeds, not about ranking: skip loading the embedding model.
+    settings.MATCH_SEMANTIC = False  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ def _grow(world: dict[str, object], n: int) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_rendering_a_feed_takes_the_same_few_queries_for_3_or_60_entries(
+def test_rendering_a_feed_takes_no_more_queries_for_60_entries_than_for_3(
     client: Client, world: dict[str, object], kind: str
 ) -> None:
     url = feed_urls(world)[f"{kind}-atom"]
@@ -40,8 +40,9 @@ def test_rendering_a_feed_takes_the_same_few_queries_for_3_or_60_entries(
     views._memo.clear()
     large = _queries(client, url)
 
-    assert large == small
-    assert small <= 4
+    assert large <= small
+    # The version query and the entries; the topic ranking reads its corpus in a few more.
+    assert small <= (7 if kind == "topic" else 2)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import MatchFactory, PaperFactory, SubscriberFactory, TopicFactory
+from tests.feeds.conftest import NOISE
 
 NEWSBOAT = shutil.which("newsboat") or "/usr/bin/newsboat"
 pytestmark = pytest.mark.skipif(not os.path.exists(NEWSBOAT), reason="Debian newsboat is not installed")
@@ -63,6 +64,8 @@ def test_newsboat_stores_every_feeds_items_once_across_reloads_and_new_entries(
     ]
     for paper in papers:
         MatchFactory(subscriber=subscriber, paper=paper)
+    for title, abstract in NOISE:
+        PaperFactory(title=title, abstract=abstract, authors=["Someone Else"])
     author = papers[0].authorships.get().author
     paths = []
     for fmt in ("rss", "atom"):
@@ -83,7 +86,8 @@ def test_newsboat_stores_every_feeds_items_once_across_reloads_and_new_entries(
         items = reader.items()
         assert set(items) == {url}, f"newsboat stored nothing for {url}"
         guids = [guid for guid, _ in items[url]]
-        assert len(guids) == 3 and len(set(guids)) == 3, (url, items[url])
+        expected = 3 + (len(NOISE) if "/latest." in url else 0)
+        assert len(guids) == expected and len(set(guids)) == expected, (url, items[url])
         assert all(guid.startswith("tag:") for guid in guids)
 
     fresh = PaperFactory(title="Graph networks, the sequel", abstract="graph", authors=["Ada Lovelace"])
@@ -95,6 +99,7 @@ def test_newsboat_stores_every_feeds_items_once_across_reloads_and_new_entries(
         reader.reload()
         items = reader.items()[url]
         guids = [guid for guid, _ in items]
-        assert len(guids) == 4 and len(set(guids)) == 4, (url, items)
+        expected = 4 + (len(NOISE) if "/latest." in url else 0)
+        assert len(guids) == expected and len(set(guids)) == expected, (url, items)
         assert "Graph networks, the sequel" in {title for _, title in items}
         assert set(guids) > before
