@@ -164,8 +164,8 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     # ~40k distinct people, so authors repeat across papers as they do on arXiv.
     people = [
-        f"{f} {chr(65 + i % 26)}. {l}{i // 26 or ''}"
-        for i, (f, l) in enumerate((rng.choice(FIRST), rng.choice(LAST)) for _ in range(40_000))
+        f"{first} {chr(65 + i % 26)}. {last}{i // 26 or ''}"
+        for i, (first, last) in enumerate((rng.choice(FIRST), rng.choice(LAST)) for _ in range(40_000))
     ]
     with path.open("w", encoding="utf-8") as out:
         for n in range(count):
