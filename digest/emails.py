@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import binascii
 import functools
+import html
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template import Context, Engine, Template
+from django.template import Context, Engine
 from django.utils import timezone
 from mjml import mjml_to_html
 
@@ -92,25 +94,175 @@ def mjml_compile(name: str) -> str:
     return _INDENT.sub("\n", html).strip() + "\n"
 
 
+# --- The fast fill ------------------------------------------------------------------------------
+# Email templates use a small subset of the Django template language: {{ dotted.name }} (no filters),
+# {% if [not] name %} / {% else %} / {% endif %}, {% for x in name %} / {% endfor %} with
+# forloop.counter/counter0/first/last. A template within that subset is translated once into a
+# Python function, which fills it several times faster than the Django engine and gives the same
+# output (tests compare the two on every email template). Anything else uses the Django engine.
+
+_FAST_TOKEN = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.S)
+_FAST_VAR = re.compile(r"^{{\s*([A-Za-z_][\w.]*)\s*}}$")
+_FAST_IF = re.compile(r"^{%\s*if\s+(not\s+)?([A-Za-z_][\w.]*)\s*%}$")
+_FAST_FOR = re.compile(r"^{%\s*for\s+([A-Za-z_]\w*)\s+in\s+([A-Za-z_][\w.]*)\s*%}$")
+_FAST_WORD = re.compile(r"^{%\s*(else|endif|endfor)\s*%}$")
+_MISSING = object()
+_FORLOOP = {"counter": "({i} + 1)", "counter0": "{i}", "first": "({i} == 0)", "last": "({i} == {n} - 1)"}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _fast_attr(obj: object, name: str) -> object:
+    if obj is _MISSING or obj is None:
+        return _MISSING
+    value = obj.get(name, _MISSING) if isinstance(obj, dict) else getattr(obj, name, _MISSING)
+    if callable(value) and not getattr(value, "do_not_call_in_templates", False):
+        value = value()
+    return value
+
+
+def _fast_text(value: object) -> str:
+    if value is _MISSING:
+        return ""
+    if type(value) is str:
+        return value
+    from django.utils.formats import localize
+
+    return str(localize(value))
+
+
+def _fast_html(value: object) -> str:
+    from django.utils.safestring import SafeData
+
+    if isinstance(value, SafeData):
+        return str(value)
+    return html.escape(_fast_text(value))
+
+
+def _fast_truth(value: object) -> bool:
+    return value is not _MISSING and bool(value)
+
+
+def _fast_iter(value: object) -> list[object]:
+    if value is _MISSING or value is None:
+        return []
+    return list(value)  # type: ignore[call-overload]
+
+
+def fast_compile(source: str, *, autoescape: bool) -> Callable[[dict[str, object]], str]:
+    """Translate a template in the subset into a function of the context dict; raise if outside."""
+    loops: list[tuple[str, str, str]] = []  # (loop variable, index local, length local)
+    code = ["def fill(ctx):", " out = []", " a = out.append"]
+    depth = 1
+    opened: list[str] = []
+
+    def expr(dotted: str) -> str:
+        head, *rest = dotted.split(".")
+        if head == "forloop" and loops and rest and rest[0] in _FORLOOP and len(rest) == 1:
+            _, i, n = loops[-1]
+            return _FORLOOP[rest[0]].format(i=i, n=n)
+        local = next((f"v{k}" for k, (var, _, _) in enumerate(loops) if var == head), None)
+        result = local or f"ctx.get({head!r}, _MISSING)"
+        for attr in rest:
+            if attr.startswith("_"):
+                raise _Unsupported(dotted)
+            result = f"_attr({result}, {attr!r})"
+        return result
+
+    for token in _FAST_TOKEN.split(source):
+        pad = " " * depth
+        if not token or token.startswith("{#"):
+            continue
+        if not token.startswith(("{{", "{%")):
+            code.append(f"{pad}a({token!r})")
+        elif match := _FAST_VAR.match(token):
+            code.append(f"{pad}a({'_html' if autoescape else '_text'}({expr(match.group(1))}))")
+        elif match := _FAST_IF.match(token):
+            test = f"_truth({expr(match.group(2))})"
+            code.append(f"{pad}if {'not ' if match.group(1) else ''}{test}:")
+            code.append(f"{pad} pass")
+            opened.append("if")
+            depth += 1
+        elif match := _FAST_FOR.match(token):
+            k = len(loops)
+            code.append(f"{pad}seq{k} = _iter({expr(match.group(2))})")
+            code.append(f"{pad}n{k} = len(seq{k})")
+            code.append(f"{pad}for i{k}, v{k} in enumerate(seq{k}):")
+            code.append(f"{pad} pass")
+            loops.append((match.group(1), f"i{k}", f"n{k}"))
+            opened.append("for")
+            depth += 1
+        elif match := _FAST_WORD.match(token):
+            word = match.group(1)
+            if not opened:
+                raise _Unsupported(token)
+            if word == "else":
+                if opened[-1] != "if":
+                    raise _Unsupported(token)
+                code.append(f"{' ' * (depth - 1)}else:")
+                code.append(f"{pad}pass")
+                continue
+            if opened.pop() != word[3:]:
+                raise _Unsupported(token)
+            if word == "endfor":
+                loops.pop()
+            depth -= 1
+        else:
+            raise _Unsupported(token)
+    if opened:
+        raise _Unsupported("unclosed block")
+    code.append(" return ''.join(out)")
+    namespace: dict[str, object] = {
+        "_MISSING": _MISSING,
+        "_attr": _fast_attr,
+        "_html": _fast_html,
+        "_text": _fast_text,
+        "_truth": _fast_truth,
+        "_iter": _fast_iter,
+    }
+    exec(compile("\n".join(code), "<email template>", "exec"), namespace)
+    return namespace["fill"]  # type: ignore[return-value]
+
+
+class Filler:
+    """A template filled by the fast function when it fits the subset, else by the Django engine."""
+
+    def __init__(self, source: str, *, autoescape: bool) -> None:
+        self.autoescape = autoescape
+        try:
+            self.fast: Callable[[dict[str, object]], str] | None = fast_compile(source, autoescape=autoescape)
+        except _Unsupported:
+            self.fast = None
+        engine = _html_engine() if autoescape else _text_engine()
+        self.template = engine.from_string(source)
+
+    def render(self, context: dict[str, object]) -> str:
+        if self.fast is not None:
+            return self.fast(context)
+        return self.template.render(Context(context, autoescape=self.autoescape))
+
+
 @functools.cache
-def html_template(name: str) -> Template | None:
+def html_template(name: str) -> Filler | None:
     """The compiled template, built once per process; None for a type without an HTML layout."""
     _check_name(name)
     if not (TEMPLATE_DIR / f"{name}.mjml").exists():
         return None
-    return _html_engine().from_string(mjml_compile(name))
+    return Filler(mjml_compile(name), autoescape=True)
 
 
 @functools.cache
-def text_template(name: str) -> Template:
+def text_template(name: str) -> Filler:
     _check_name(name)
-    return _text_engine().get_template(f"{name}.txt")
+    return Filler((TEMPLATE_DIR / f"{name}.txt").read_text("utf-8"), autoescape=False)
 
 
 @functools.cache
-def subject_template(name: str) -> Template:
+def subject_template(name: str) -> Filler:
     _check_name(name)
-    return _text_engine().get_template(f"{name}-subject.txt")
+    return Filler((TEMPLATE_DIR / f"{name}-subject.txt").read_text("utf-8"), autoescape=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +280,14 @@ def email_render(*, name: str, context: dict[str, object], text_only: bool = Fal
         "SITE_URL": settings.SITE_URL,
         "POSTAL_ADDRESS": settings.POSTAL_ADDRESS,
     }
-    ctx = Context({**base, **context}, autoescape=False)
+    ctx = {**base, **context}
     subject = _SPACE.sub(" ", subject_template(name).render(ctx)).strip()
     text = _BLANK_LINES.sub("\n\n", text_template(name).render(ctx)).strip() + "\n"
-    html = None
+    html_part = None
     template = None if text_only else html_template(name)
     if template is not None:
-        html = template.render(Context({**base, **context}, autoescape=True))
-    return Rendered(subject=subject[:300], text=text, html=html)
+        html_part = template.render(ctx)
+    return Rendered(subject=subject[:300], text=text, html=html_part)
 
 
 def header_value(value: str) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Sequence
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core import signing
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -15,7 +17,7 @@ from digest.delivery.models import Delivery, DeliveryItem
 from digest.emails import Rendered, dkim_sign_configured, email_mime_bytes, email_render
 from digest.papers.models import Paper
 from subscriptions.models import Subscriber
-from subscriptions.tokens import Purpose, token_make
+from subscriptions.tokens import Purpose
 
 SNIPPET_CHARS = 280  # about three lines of the 600 px layout
 MAX_AUTHORS = 6
@@ -36,32 +38,89 @@ def authors_line(names: Sequence[str]) -> str:
     return ", ".join(names[:MAX_AUTHORS]) + " et al."
 
 
+# --- Links ---------------------------------------------------------------------------------------
+# A digest carries about 25 signed absolute links. `reverse()` and building a signer cost more than
+# the whole template fill, so routes are resolved once into (prefix, suffix) pieces and signers are
+# kept per purpose. The links are the same as those of `subscriptions.links` and
+# `digest.matching.links` (a test compares them).
+
+# Digits pass both the int and the str path converters.
+_ARG = "98765432"
+_ARG_SPLIT = re.compile(rf"{_ARG}\d{_ARG}")
+_SAFE_ARG = re.compile(r"^[A-Za-z0-9_:.-]+$")
+
+
 @functools.cache
-def _paper_route() -> bool:
+def _route(name: str, nargs: int) -> tuple[str, ...] | None:
     try:
-        reverse("paper-detail", args=[1])
+        path = reverse(name, args=[f"{_ARG}{i}{_ARG}" for i in range(nargs)])
     except NoReverseMatch:
-        return False
-    return True
+        return None  # no such route, or converters the markers do not fit: reverse() every time
+    pieces = _ARG_SPLIT.split(path)
+    return (f"{settings.SITE_URL}{pieces[0]}", *pieces[1:])
+
+
+def route_url(name: str, *args: str | int) -> str | None:
+    """The absolute URL of route `name`; None if the route does not exist (an app not mounted)."""
+    pieces = _route(name, len(args))
+    texts = [str(arg) for arg in args]
+    if pieces is None or not all(_SAFE_ARG.match(text) for text in texts):
+        try:
+            return f"{settings.SITE_URL}{reverse(name, args=texts)}"
+        except NoReverseMatch:
+            return None
+    out = [pieces[0]]
+    for text, piece in zip(texts, pieces[1:], strict=True):
+        out.append(text)
+        out.append(piece)
+    return "".join(out)
+
+
+@functools.cache
+def _signer(purpose: Purpose) -> signing.TimestampSigner:
+    from subscriptions import tokens
+
+    return tokens._signer(purpose)
+
+
+def link_token(purpose: Purpose, subscriber: Subscriber, extra: str = "") -> str:
+    """What `subscriptions.tokens.token_make` makes, with the signer built once."""
+    payload = signing.b64_encode(f"{subscriber.pk}:{subscriber.token_version}:{extra}".encode()).decode()
+    return _signer(purpose).sign(payload)
 
 
 def paper_url(paper: Paper) -> str:
-    if _paper_route():
-        return f"{settings.SITE_URL}{paper.get_absolute_url()}"
-    return paper.abs_url or settings.SITE_URL
-
-
-def _feedback_urls(subscriber: Subscriber, paper: Paper) -> tuple[str, str] | None:
-    try:
-        from digest.matching.links import feedback_urls
-    except ImportError:
-        return None
-    return feedback_urls(subscriber=subscriber, paper=paper)
+    return route_url("paper-detail", paper.pk) or paper.abs_url or settings.SITE_URL
 
 
 def view_url(delivery: Delivery) -> str:
-    token = token_make(purpose=Purpose.VIEW_DIGEST, subscriber=delivery.subscriber, extra=str(delivery.pk))
-    return f"{settings.SITE_URL}{reverse('delivery:view', args=[token])}"
+    token = link_token(Purpose.VIEW_DIGEST, delivery.subscriber, str(delivery.pk))
+    return route_url("delivery:view", token) or settings.SITE_URL
+
+
+# Static parts of a paper's entry, shared by every digest it appears in during this process.
+_PAPER_CACHE: dict[tuple[int, object], dict[str, object]] = {}
+_PAPER_CACHE_MAX = 20000
+
+
+def _paper_entry(paper: Paper) -> dict[str, object]:
+    key = (paper.pk, paper.modified_at)
+    entry = _PAPER_CACHE.get(key)
+    if entry is None:
+        if len(_PAPER_CACHE) >= _PAPER_CACHE_MAX:
+            _PAPER_CACHE.clear()
+        entry = {
+            "title": " ".join(paper.title.split()),
+            "url": paper_url(paper),
+            "authors": authors_line(paper.author_names or []),
+            "date": f"{paper.published_at:%-d %b %Y}",
+            "snippet": snippet(paper.abstract),
+            "abs_url": paper.abs_url,
+            "pdf_url": paper.pdf_url,
+            "code_url": (paper.code_urls or [None])[0],
+        }
+        _PAPER_CACHE[key] = entry
+    return entry
 
 
 def _topic_names(subscriber: Subscriber) -> list[str]:
@@ -98,26 +157,16 @@ def digest_subject(count: int, topics: Sequence[str]) -> str:
 def digest_context(
     *, delivery: Delivery, items: Sequence[DeliveryItem], for_browser: bool = False
 ) -> dict[str, object]:
-    from subscriptions.links import manage_url, personal_feed_urls, unsubscribe_url
-
     subscriber = delivery.subscriber
     papers = []
     for item in items:
-        paper = item.paper
-        feedback = _feedback_urls(subscriber, paper)
+        feedback = link_token(Purpose.FEEDBACK, subscriber, str(item.paper_id))
         papers.append(
             {
-                "title": " ".join(paper.title.split()),
-                "url": paper_url(paper),
-                "authors": authors_line(paper.author_names or []),
-                "date": f"{paper.published_at:%-d %b %Y}",
-                "snippet": snippet(paper.abstract),
+                **_paper_entry(item.paper),
                 "why": item.why,
-                "abs_url": paper.abs_url,
-                "pdf_url": paper.pdf_url,
-                "code_url": (paper.code_urls or [None])[0],
-                "more_url": feedback[0] if feedback else None,
-                "less_url": feedback[1] if feedback else None,
+                "more_url": route_url("matching:feedback", feedback, "more"),
+                "less_url": route_url("matching:feedback", feedback, "less"),
             }
         )
     topics = top_topics(subscriber, items)
@@ -135,9 +184,11 @@ def digest_context(
         "topics": topics,
         "since": f"{since:%-d %b %Y}",
         "frequency": subscriber.frequency,
-        "manage_url": manage_url(subscriber),
-        "unsubscribe_url": unsubscribe_url(subscriber),
-        "feed_url": personal_feed_urls(subscriber)[0],
+        "manage_url": route_url("subscriptions:manage", link_token(Purpose.MANAGE, subscriber)),
+        "unsubscribe_url": route_url(
+            "subscriptions:unsubscribe", link_token(Purpose.UNSUBSCRIBE, subscriber)
+        ),
+        "feed_url": route_url("feed-personal-rss", subscriber.feed_token),
         "view_url": None if for_browser else view_url(delivery),
         "why_text": (
             f"You get this {subscriber.frequency} digest because {subscriber.email} subscribed to "

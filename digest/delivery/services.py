@@ -333,22 +333,9 @@ def digests_due(*, now: datetime | None = None, dry_run: bool = False) -> DueRes
 
 
 def _candidates(subscriber: object, since: datetime, until: datetime, limit: int) -> list[object]:
-    try:
-        from digest.matching.selectors import digest_candidates
-    except ImportError:
-        # Until the matching app provides its ranking: the stored matches of the window, best first.
-        from digest.delivery.selectors import sent_paper_ids_queryset
-        from digest.matching.models import Match
+    from digest.matching.selectors import digest_candidates
 
-        return list(
-            Match.objects.filter(
-                subscriber=subscriber, paper__hidden=False, created_at__gte=since, created_at__lt=until
-            )
-            .exclude(paper_id__in=sent_paper_ids_queryset(subscriber.pk))  # type: ignore[attr-defined]
-            .select_related("paper")
-            .order_by("-score", "-paper__published_at")[:limit]
-        )
-    return list(digest_candidates(subscriber=subscriber, since=since, until=until, limit=limit))
+    return list(digest_candidates(subscriber=subscriber, since=since, until=until, limit=limit))  # type: ignore[arg-type]
 
 
 def deliveries_prepare(*, delivery_ids: list[int]) -> None:
