@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from digest.papers.models import Topic
+from digest.papers.models import Paper, Topic
 from subscriptions.models import Subscriber
 from subscriptions.selectors import authors_resolve, papers_resolve
 from subscriptions.services import Preferences
@@ -81,6 +81,11 @@ class TopicChoiceField(forms.ModelMultipleChoiceField):
         return obj.name
 
 
+class PaperChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Paper) -> str:
+        return obj.title
+
+
 class ScheduleFieldsMixin(forms.Form):
     topics = TopicChoiceField(
         queryset=Topic.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
@@ -99,10 +104,12 @@ class ScheduleFieldsMixin(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]
+        timezone_field = self.fields["timezone"]
+        assert isinstance(timezone_field, forms.ChoiceField)
+        timezone_field.choices = [(name, name) for name in timezone_names()]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if len(cleaned.get("topics") or []) + len(
             cleaned.get("keywords") or []
         ) == 0 and not self.has_interest_elsewhere(cleaned):
@@ -173,8 +180,11 @@ class ManageForm(ScheduleFieldsMixin):
         help_text="One name per line, as written on papers (“Yann LeCun” or “Y. LeCun”).",
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
     )
-    keep_papers = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Example papers"
+    keep_papers = PaperChoiceField(
+        queryset=Paper.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Example papers",
     )
     add_papers = forms.CharField(
         required=False,
@@ -216,12 +226,16 @@ class ManageForm(ScheduleFieldsMixin):
                 "email_format": subscriber.email_format,
             }
         super().__init__(*args, **kwargs)
-        self.fields["keep_papers"].queryset = subscriber.example_papers.order_by("id")
-        self.fields["keep_papers"].label_from_instance = lambda paper: paper.title
-        choices = dict(self.fields["papers_per_digest"].choices)
+        keep = self.fields["keep_papers"]
+        assert isinstance(keep, forms.ModelMultipleChoiceField)
+        keep.queryset = subscriber.example_papers.order_by("id")
+        per_digest = self.fields["papers_per_digest"]
+        assert isinstance(per_digest, forms.TypedChoiceField)
+        choices = dict(per_digest.choices)  # type: ignore[arg-type]
         if subscriber.papers_per_digest not in choices:
+            # Keep a value set elsewhere (say, by an admin) selectable instead of silently changing it.
             choices[subscriber.papers_per_digest] = str(subscriber.papers_per_digest)
-            self.fields["papers_per_digest"].choices = sorted(choices.items())
+            per_digest.choices = sorted(choices.items())
 
     def clean_followed_authors(self) -> list[Any]:
         try:

@@ -193,7 +193,9 @@ def subscriber_preferences_update(*, subscriber_id: int, preferences: Preference
     return subscriber
 
 
-def _status_set(subscriber_id: int, *, status: str, reason: str, from_statuses: set[str]) -> bool:
+def _status_set(
+    subscriber_id: int, *, status: str, reason: str, from_statuses: set[str] | set[Status]
+) -> bool:
     """Conditional UPDATE, so a concurrent change (say, a bounce during an unsubscribe) is not lost."""
     now = timezone.now()
     fields: dict[str, object] = {"status": status, "status_reason": reason}
@@ -232,7 +234,7 @@ def subscriber_suppress(*, subscriber_id: int, reason: str) -> bool:
     other status; a bounce overrides all but a complaint."""
     if reason not in {Status.BOUNCED, Status.COMPLAINED}:
         raise ValueError(f"reason must be 'bounced' or 'complained', not {reason!r}")
-    from_statuses = {Status.PENDING, Status.ACTIVE, Status.PAUSED, Status.UNSUBSCRIBED}
+    from_statuses: set[str] = {Status.PENDING, Status.ACTIVE, Status.PAUSED, Status.UNSUBSCRIBED}
     if reason == Status.COMPLAINED:
         from_statuses.add(Status.BOUNCED)
     return _status_set(subscriber_id, status=reason, reason=reason, from_statuses=from_statuses)
