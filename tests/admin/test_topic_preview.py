@@ -23,11 +23,13 @@ def _preview_ids(response: object) -> list[int]:
 
 
 def test_the_topic_page_previews_what_the_topic_matches(curator_client: Client, topic: Topic) -> None:
-    folding = PaperFactory(title="Protein folding with diffusion models", abstract="We predict protein structure.")
+    folding = PaperFactory(
+        title="Protein folding with diffusion models", abstract="We predict protein structure."
+    )
     PaperFactory(title="Sparse attention for long documents", abstract="Efficient transformers.")
     response = curator_client.get(reverse("admin:papers_topic_change", args=[topic.pk]))
     # Best first; with semantic matching on, weaker neighbours may follow.
-    assert [r.paper.pk for r in response.context["preview"]["ranked"]][0] == folding.pk
+    assert next(r.paper.pk for r in response.context["preview"]["ranked"]) == folding.pk
     assert "Protein folding with diffusion models" in response.content.decode()
 
 
