@@ -5,7 +5,7 @@ Each builder runs a fixed number of queries whatever the feed's size (entries us
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from digest.feeds.render import MAX_ENTRIES, FeedEntry, FeedMeta
 from digest.feeds.selectors import FeedState, topic_recent
+from digest.matching.links import feedback_urls
 from digest.papers.models import Paper
 
 # A fixed date in the tag URI keeps every GUID identical for ever, whatever the paper's URL becomes.
@@ -111,14 +112,6 @@ def author_feed(state: FeedState, ctx: FeedContext) -> FeedMeta:
     )
 
 
-def _feedback_links() -> Callable[..., tuple[str, str]] | None:
-    try:
-        from digest.matching.links import feedback_urls
-    except ImportError:
-        return None
-    return feedback_urls
-
-
 def personal_feed(state: FeedState, ctx: FeedContext) -> FeedMeta:
     """A subscriber's matches, newest first then best first, with why each matched and one-click
     feedback links."""
@@ -130,13 +123,10 @@ def personal_feed(state: FeedState, ctx: FeedContext) -> FeedMeta:
         .select_related("paper")
         .order_by("-created_at", "-score", "-id")[:MAX_ENTRIES]
     )
-    feedback_urls = _feedback_links()
     entries = []
     for match in matches:
-        actions: list[tuple[str, str]] = []
-        if feedback_urls is not None:
-            more, less = feedback_urls(subscriber=subscriber, paper=match.paper)
-            actions = [("More like this", more), ("Less like this", less)]
+        more, less = feedback_urls(subscriber=subscriber, paper=match.paper)
+        actions = [("More like this", more), ("Less like this", less)]
         notes = [f"Why: {match.why}"] if match.why else []
         entries.append(paper_entry(match.paper, ctx, notes=notes, actions=actions))
     return FeedMeta(

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from digest.matching.selectors import Ranked, topic_ranking
 from digest.papers.models import Author, Paper, PaperAuthor, Topic
 
 SEARCH_MAX_TERMS = 8
@@ -89,28 +90,9 @@ def author_papers(*, author: Author, limit: int | None = None) -> QuerySet[Paper
     return papers[:limit] if limit else papers
 
 
-@dataclass(frozen=True)
-class Ranked:
-    """Same shape as `digest.matching.selectors.Ranked`: what topic pages and feeds consume."""
-
-    paper: Paper
-    score: float
-    why: str
-
-
-def topic_recent(*, topic: Topic, limit: int, since: datetime | None = None) -> list[Any]:
-    """Recent matches of a topic, best first, from the matching engine when it is installed, else by
-    the topic's keywords newest first."""
-    try:
-        from digest.matching.selectors import topic_ranking
-    except ImportError:
-        topic_ranking = None
-    if topic_ranking is not None:
-        return list(topic_ranking(topic=topic, since=since, limit=limit))
-    papers = Paper.objects.visible().filter(topic_lexical_q(topic))
-    if since is not None:
-        papers = papers.filter(published_at__gte=since)
-    return [Ranked(paper=p, score=0.0, why="") for p in papers.latest_first()[:limit]]
+def topic_recent(*, topic: Topic, limit: int, since: datetime | None = None) -> list[Ranked]:
+    """Recent matches of a topic, best first, as the matching engine ranks them for its subscribers."""
+    return topic_ranking(topic=topic, since=since, limit=limit)
 
 
 # --- Feed versions ---------------------------------------------------------------------------------

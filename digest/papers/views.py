@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from digest.feeds import selectors
+from digest.matching.selectors import similar_papers
 from digest.papers.models import Author, Paper, Topic
 
 PAGE_SIZE = 20
@@ -92,10 +93,6 @@ def _with_author_links(papers: list[Paper]) -> list[Paper]:
 
 
 def _similar(paper: Paper) -> list[Paper]:
-    try:
-        from digest.matching.selectors import similar_papers
-    except ImportError:
-        return []
     return _with_author_links(list(similar_papers(paper=paper, limit=5)))
 
 

@@ -4,6 +4,7 @@ import feedparser
 import pytest
 from django.test import Client
 
+from digest.matching.links import feedback_urls
 from tests.feeds.conftest import EXPECTED_COUNTS
 
 
@@ -34,11 +35,31 @@ def test_every_feed_parses_without_bozo_and_holds_the_expected_entries(
             assert "$\\nabla \\log p_" in entry.summary
 
 
-def test_the_personal_feed_says_why_each_paper_matched_best_match_first_within_newest(
-    client: Client, urls: dict[str, str]
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_the_personal_feed_says_why_each_paper_matched_and_links_feedback(
+    client: Client, urls: dict[str, str], world: dict[str, object], fmt: str
 ) -> None:
-    parsed = feedparser.parse(client.get(urls["personal-atom"]).content)
+    parsed = feedparser.parse(client.get(urls[f"personal-{fmt}"]).content)
 
-    summaries = [entry.summary for entry in parsed.entries]
-    assert any("Why: matches “diffusion”" in s for s in summaries)
-    assert any("Why: by Yann LeCun" in s for s in summaries)
+    by_title = {entry.title: entry.summary for entry in parsed.entries}
+    papers = world["papers"]  # type: ignore[index]
+    first, second = by_title[papers[0].title], by_title[papers[1].title]  # type: ignore[index]
+    assert "Why: matches “diffusion”" in first
+    assert "Why: by Yann LeCun" in second
+    more, less = feedback_urls(subscriber=world["subscriber"], paper=papers[0])  # type: ignore[arg-type,index]
+    assert f'href="{more}"' in first and f'href="{less}"' in first
+    assert ">More like this</a>" in first and ">Less like this</a>" in first
+
+
+def test_feedback_links_in_the_personal_feed_record_feedback(
+    client: Client, urls: dict[str, str], world: dict[str, object]
+) -> None:
+    from digest.matching.models import Feedback
+
+    paper = world["papers"][0]  # type: ignore[index]
+    more, _ = feedback_urls(subscriber=world["subscriber"], paper=paper)  # type: ignore[arg-type]
+    assert more in client.get(urls["personal-rss"]).content.decode().replace("&amp;", "&")
+
+    client.post(more.removeprefix("http://testserver"))
+
+    assert Feedback.objects.get(subscriber=world["subscriber"], paper=paper).value == 1
