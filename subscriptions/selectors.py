@@ -112,6 +112,15 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
         },
         "soft_bounces": subscriber.soft_bounces,
     }
+    if apps.is_installed("digest.delivery"):
+        data["digests"] = [
+            {"period": str(d.period), "status": d.status, "subject": d.subject, "sent_at": when(d.sent_at)}
+            for d in subscriber.deliveries.order_by("period")
+        ]
+        data["account_emails"] = [
+            {"type": m.name, "to": m.to, "status": m.status, "created_at": when(m.created_at)}
+            for m in subscriber.transactional_emails.order_by("created_at")
+        ]
     if apps.is_installed("digest.matching"):
         feedback = subscriber.feedback.select_related("paper").order_by("created_at")
         data["feedback"] = [

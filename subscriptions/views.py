@@ -120,7 +120,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         {
             "subscriber": subscriber,
             "masked_email": masked(subscriber.email),
-            "already": subscriber.status == "active",
+            "already": subscriber.status in {"active", "paused"},
         },
     )
 

@@ -116,6 +116,8 @@ def test_my_data_downloads_as_json_with_everything_stored(db: None) -> None:
     assert data["interests"]["keywords"] == ["diffusion"]
     assert data["interests"]["topics"] == [{"name": "Vision", "slug": "vision"}]
     assert data["consent"]["ip"] == "192.0.2.1"
+    assert data["digests"] == []
+    assert data["feedback"] == []
 
 
 def test_delete_asks_first_then_removes_everything(db: None) -> None:

@@ -81,3 +81,12 @@ def test_garbage_tokens_get_a_400_page_not_a_500(db: None, token: str) -> None:
         except Exception:
             continue
         assert Client().get(url).status_code in {400, 404}
+
+
+def test_a_tampered_confirmation_link_explains_and_offers_to_subscribe_again(db: None) -> None:
+    subscriber = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
+    token = token_make(purpose=Purpose.CONFIRM, subscriber=subscriber)
+    response = Client().get(reverse("subscriptions:confirm", args=[token[:-3] + "abc"]))
+    assert response.status_code == 400
+    assert b"This link doesn" in response.content
+    assert reverse("subscriptions:subscribe").encode() in response.content
