@@ -170,3 +170,18 @@ def test_typed_author_names_follow_every_spelling_of_that_person(db: None) -> No
     assert unknown == ["Nobody Here"]
     by_surname, _ = authors_resolve(names=["LeCun"])
     assert len(by_surname) == 3
+
+
+def test_a_rotated_feed_token_revokes_the_old_private_feed_at_once(db: None) -> None:
+    subscriber = SubscriberFactory()
+    old_rss, old_atom = (path_of(url) for url in links.personal_feed_urls(subscriber))
+    assert Client().get(old_rss).status_code == 200
+    assert Client().get(old_atom).status_code == 200
+
+    Client().post(path_of(links.manage_url(subscriber)), {"action": "rotate-feed"})
+
+    subscriber.refresh_from_db()
+    new_rss, _ = (path_of(url) for url in links.personal_feed_urls(subscriber))
+    assert Client().get(old_rss).status_code == 404
+    assert Client().get(old_atom).status_code == 404
+    assert Client().get(new_rss).status_code == 200
