@@ -220,3 +220,25 @@ def sources_ingest_now(*, source_ids: Iterable[int]) -> int:
     for source in sources:
         ingest_task.delay_on_commit(source.url, source.format or None, source.pk)
     return len(sources)
+
+
+def deliveries_retry(*, delivery_ids: Iterable[int]) -> list[int]:
+    """Give failed digests another attempt: back to queued (a conditional UPDATE, so a row that
+    changed meanwhile is left alone), then one send task after commit. Bounced rows are not
+    retried: their address is suppressed. Returns the ids actually re-queued."""
+    from digest.delivery.models import Delivery, OutboxStatus
+    from digest.delivery.tasks import digests_send_task
+
+    ids = sorted({int(i) for i in delivery_ids})
+    with transaction.atomic():
+        retry = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, status=OutboxStatus.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=retry, status=OutboxStatus.FAILED).update(
+            status=OutboxStatus.QUEUED, next_attempt_at=None, may_have_sent=False, enqueued_at=timezone.now()
+        )
+        if retry:
+            digests_send_task.delay_on_commit(retry)
+    return retry

@@ -6,16 +6,23 @@ only to staff with `subscriptions.view_subscriber_email`.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, QuerySet, Value
 from django.db.models.functions import Lower
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from digest.delivery.models import Delivery, DeliveryEvent, DeliveryItem, TransactionalEmail
+from digest.curation.services import deliveries_retry
+from digest.delivery.models import Delivery, DeliveryEvent, DeliveryItem, OutboxStatus, TransactionalEmail
+from digest.delivery.rendering import digest_message_bytes
 from subscriptions.admin import can_see_addresses
 from subscriptions.models import Subscriber
 
@@ -77,6 +84,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-created_at",)
     inlines = (DeliveryItemInline,)
+    actions = ("retry_failed",)
     readonly_fields = (
         "recipient",
         "period",
@@ -98,6 +106,90 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return _with_visibility(super().get_queryset(request), request)
+
+    @admin.action(description="Retry the selected failed deliveries", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.values_list("pk", flat=True)[:1000])
+        retried = deliveries_retry(delivery_ids=ids)
+        text, level = _retry_message(request, len(retried), len(ids) - len(retried))
+        self.message_user(request, text, level)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:delivery_id>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="delivery_delivery_retry",
+            ),
+            path(
+                "<int:delivery_id>/message/",
+                self.admin_site.admin_view(self.message_view),
+                name="delivery_delivery_message",
+            ),
+            *super().get_urls(),
+        ]
+
+    def retry_view(self, request: HttpRequest, delivery_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse("Use POST.", status=405)
+        delivery = get_object_or_404(Delivery, pk=delivery_id)
+        if not self.has_change_permission(request, delivery):
+            raise PermissionDenied
+        retried = deliveries_retry(delivery_ids=[delivery.pk])
+        if retried:
+            self.log_change(request, delivery, "Retried")
+        text, level = _retry_message(request, len(retried), 1 - len(retried))
+        self.message_user(request, text, level)
+        return HttpResponseRedirect(reverse("admin:delivery_delivery_change", args=[delivery.pk]))
+
+    def message_view(self, request: HttpRequest, delivery_id: int) -> HttpResponse:
+        """The digest's message rebuilt from its frozen papers by the same code that sent it:
+        headers, plain text and HTML (sandboxed), or the raw .eml. It holds the address and the
+        subscriber's personal links, so it needs the address permission too."""
+        delivery = get_object_or_404(Delivery.objects.select_related("subscriber"), pk=delivery_id)
+        if not self.has_view_permission(request, delivery) or not can_see_addresses(request):
+            raise PermissionDenied
+        items = list(delivery.items.select_related("paper"))
+        if not items:
+            self.message_user(
+                request, "This delivery has no papers, so there is no message to show.", messages.WARNING
+            )
+            return HttpResponseRedirect(reverse("admin:delivery_delivery_change", args=[delivery.pk]))
+        raw, _subject = digest_message_bytes(delivery=delivery, items=items)
+        if request.GET.get("raw"):
+            response = HttpResponse(raw, content_type="message/rfc822")
+            response["Content-Disposition"] = f'attachment; filename="delivery-{delivery.pk}.eml"'
+            return response
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        text = parsed.get_body(("plain",))
+        html = parsed.get_body(("html",))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Message of delivery #{delivery.pk}",
+            "opts": self.model._meta,
+            "delivery": delivery,
+            "headers": [(k, str(v)) for k, v in parsed.items()],
+            "text": text.get_content() if text else "",
+            "html": html.get_content() if html else "",
+        }
+        return TemplateResponse(request, "admin/delivery/delivery/message.html", context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        delivery = self.get_object(request, object_id)
+        if delivery is not None:
+            extra_context["can_retry"] = (
+                delivery.status == OutboxStatus.FAILED and self.has_change_permission(request, delivery)
+            )
+            if can_see_addresses(request) and delivery.prepared_at is not None:
+                extra_context["message_url"] = reverse("admin:delivery_delivery_message", args=[delivery.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # The subscriber page links here filtered by subscriber.
