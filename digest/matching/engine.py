@@ -41,8 +41,9 @@ class Config:
     text_weight: float = 0.35
     # Words sharing a derivational root ("superconductivity" ~ "superconducting").
     sibling_weight: float = 0.6
-    # raw BM25 -> [0, 1): one good title hit of a fairly specific term lands around 0.8.
-    lexical_scale: float = 6.0
+    # BM25 with relative idf -> [0, 1): a rare term in the title lands around 0.8, in the abstract
+    # around 0.6; a word that a quarter of all papers use stays near the threshold.
+    lexical_scale: float = 1.0
     # Pseudo-relevance feedback: the best few papers for an interest widen its query vocabulary.
     prf_docs: int = 10
     prf_weight: float = 0.5
@@ -176,7 +177,9 @@ def build_index(corpus: Corpus, phrases: set[str], config: Config) -> _Index:
     norm = config.k1 * (1 - config.b + config.b * doc_lengths / max(average, 1e-9))
     weights = tf.copy()
     row_norm = np.repeat(norm, np.diff(tf.indptr))
-    weights.data = idf[weights.indices] * tf.data * (config.k1 + 1) / (tf.data + row_norm)
+    # idf relative to the rarest possible term: scores mean the same on a quiet day and a busy one.
+    relative_idf = idf / np.log1p((n_docs - 0.5) / 1.5) if n_docs > 1 else np.ones_like(idf)
+    weights.data = relative_idf[weights.indices] * tf.data * (config.k1 + 1) / (tf.data + row_norm)
     weights = weights.astype(np.float32)
     lengths_l2 = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
     unit = sp.diags(1 / np.maximum(lengths_l2, 1e-9)).astype(np.float32) @ weights
@@ -334,19 +337,31 @@ class Engine:
         blocked = list(subscribers.blocked) or [[] for _ in range(n_sub)]
         self.blocked = blocked
 
-        column_ok = np.zeros(self.n_papers, dtype=bool)
-        column_ok[: self.n_candidates] = True
-        if corpus.hidden is not None:
-            column_ok &= ~np.asarray(corpus.hidden, dtype=bool)
-        self.column_ok = column_ok
+        # Everything below is per candidate column only: reference papers are never ranked.
+        nc = self.n_candidates
+        # Row -1 (a padding slot in `topic_index`) is all zeros.
+        self.topic_pad = np.vstack([self.topic_scores[:, :nc], np.zeros((1, nc), dtype=np.float32)])
+        self.reference_candidates = (
+            np.ascontiguousarray(self.reference_similarity[:, :nc])
+            if self.reference_similarity is not None
+            else None
+        )
+        self.present_candidates_t = self.index.present[:nc].T.tocsr()
+        self.paper_authors_candidates_t = self.paper_authors_t[:, :nc].tocsr()
+        hidden = (
+            np.asarray(corpus.hidden, dtype=bool)[:nc] if corpus.hidden is not None else np.zeros(nc, bool)
+        )
+        self.hidden_columns = np.flatnonzero(hidden)
         self.featured = (
             np.asarray(corpus.featured, dtype=bool)
             if corpus.featured is not None
             else np.zeros(self.n_papers, bool)
         )
+        self.featured_columns = np.flatnonzero(self.featured[:nc] & ~hidden)
         self._why_cache: dict[tuple[int, ...], str] = {}
         self._term_cache: dict[tuple[int, int], list[str]] = {}
         self._present: dict[int, frozenset[int]] = {}
+        self._checks: dict[int, list[tuple[str, str, tuple[int, ...], float]]] = {}
 
     # --- scoring pieces ------------------------------------------------------------------------
 
@@ -370,7 +385,7 @@ class Engine:
         config = self.config
         q = _query_rows(term_lists, self.index.vocabulary, width, self.siblings, config.sibling_weight)
         raw = np.asarray((q @ self.weights_t).todense(), dtype=np.float32)
-        if config.prf_docs and raw.size:
+        if config.prf_docs and raw.size and not any(i is not None and i.personal for i in interests):
             # Pseudo-relevance feedback: the top papers' vocabulary, a fraction as strong, widens a
             # short query ("Superconductivity") to the words its papers actually use.
             m = min(config.prf_docs, self.n_candidates)
@@ -432,15 +447,17 @@ class Engine:
 
     def _closest(self, positions: np.ndarray) -> np.ndarray:
         """For each row, the highest similarity of any listed reference paper to every paper."""
-        out = np.zeros((positions.shape[0], self.n_papers), dtype=np.float32)
-        if self.reference_similarity is None:
+        out = np.zeros((positions.shape[0], self.n_candidates), dtype=np.float32)
+        if self.reference_candidates is None:
             return out
         for j in range(positions.shape[1]):
             column = positions[:, j]
             has = column >= 0
-            if has.any():
+            if has.all():
+                np.maximum(out, self.reference_candidates[column], out=out)
+            elif has.any():
                 rows = np.flatnonzero(has)
-                out[rows] = np.maximum(out[rows], self.reference_similarity[column[rows]])
+                out[rows] = np.maximum(out[rows], self.reference_candidates[column[rows]])
         return out
 
     # --- ranking -------------------------------------------------------------------------------
@@ -465,177 +482,187 @@ class Engine:
 
     def rank_chunk(self, lo: int, hi: int, *, k: int) -> Ranking:
         config = self.config
-        c = hi - lo
-        n = self.n_papers
-        # Best interest per paper: max over the subscriber's topics, then their own keywords.
+        c, n = hi - lo, self.n_candidates
+        empty = Ranking(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), [])
+        if c <= 0 or n == 0 or k <= 0:
+            return empty
+        # Best interest per paper: max over the subscriber's topics (padding picks the zero row)...
         topic_index = self.topic_index[lo:hi]
         score = np.zeros((c, n), dtype=np.float32)
-        best = np.full((c, n), -1, dtype=np.int32)
         for j in range(topic_index.shape[1]):
-            column = topic_index[:, j]
-            has = column >= 0
-            if not has.any():
-                continue
-            candidate = np.where(has[:, None], self.topic_scores[np.maximum(column, 0)], 0)
-            better = candidate > score
-            score = np.where(better, candidate, score)
-            best = np.where(better, column[:, None].astype(np.int32), best)
+            np.maximum(score, self.topic_pad[topic_index[:, j]], out=score)
+        # ... and their own keywords, scored for this chunk only.
         personal = self.personal[lo:hi]
-        personal_rows = [i for i, interest in enumerate(personal) if interest is not None]
-        personal_lexical = None
-        if personal_rows:
+        personal_rows = np.asarray(
+            [i for i, interest in enumerate(personal) if interest is not None], dtype=np.int64
+        )
+        personal_scores = None
+        if len(personal_rows):
             width = self.index.weights.shape[1]
-            p_scores, personal_lexical = self._interest_scores(
+            personal_scores = self._interest_scores(
                 [personal[i] for i in personal_rows],
                 [self.personal_terms[lo + i] for i in personal_rows],
                 width,
-            )
-            rows = np.asarray(personal_rows)
-            better = p_scores > score[rows]
-            score[rows] = np.where(better, p_scores, score[rows])
-            # -2 marks "your own keywords" as the best interest.
-            best[rows] = np.where(better, -2, best[rows])
+            )[0][:, :n]
+            score[personal_rows] = np.maximum(score[personal_rows], personal_scores)
 
-        liked_part = None
-        if self.reference_similarity is not None:
-            # The closest liked (and disliked) paper counts, squared so that sharing a common word
-            # or two barely moves a paper while a near neighbour moves it a lot.
-            liked_part = self._closest(self.liked_positions[lo:hi]) ** 2
-            disliked_part = self._closest(self.disliked_positions[lo:hi]) ** 2
-            # A profile of liked papers alone is enough to qualify; disliked ones pull down.
-            score = np.maximum(score, liked_part) + config.liked_weight * liked_part
-            score -= config.disliked_weight * disliked_part
+        # Rocchio: the closest liked (and disliked) paper counts, squared so that sharing a common
+        # word or two barely moves a paper while a near neighbour moves it a lot.
+        liked_rows = np.zeros(0, dtype=np.int64)
+        if self.reference_candidates is not None:
+            liked_rows = np.flatnonzero((self.liked_positions[lo:hi] >= 0).any(axis=1))
+            if len(liked_rows):
+                liked_part = self._closest(self.liked_positions[lo:hi][liked_rows]) ** 2
+                # A profile of liked papers alone is enough to qualify.
+                score[liked_rows] = (
+                    np.maximum(score[liked_rows], liked_part) + config.liked_weight * liked_part
+                )
+            disliked_rows = np.flatnonzero((self.disliked_positions[lo:hi] >= 0).any(axis=1))
+            if len(disliked_rows):
+                score[disliked_rows] -= (
+                    config.disliked_weight * self._closest(self.disliked_positions[lo:hi][disliked_rows]) ** 2
+                )
 
-        score += np.where(self.featured & (score > 0), np.float32(config.featured_boost), np.float32(0))
-        follows = (self.follow_q[lo:hi] @ self.paper_authors_t).tocoo()
-        follow_mask = np.zeros((c, n), dtype=bool)
-        follow_mask[follows.row, follows.col] = True
+        if len(self.featured_columns):
+            featured = score[:, self.featured_columns]
+            featured += np.where(featured > 0, np.float32(config.featured_boost), np.float32(0))
+            score[:, self.featured_columns] = featured
+        follows = (self.follow_q[lo:hi] @ self.paper_authors_candidates_t).tocoo()
         if follows.nnz:
-            score = np.where(follow_mask, np.maximum(score, config.threshold) + config.author_boost, score)
+            # Followed authors always qualify.
+            score[follows.row, follows.col] = (
+                np.maximum(score[follows.row, follows.col], config.threshold) + config.author_boost
+            )
 
-        score[:, ~self.column_ok] = NEG
-        excluded = (self.exclusion_q[lo:hi] @ self.present_t).tocoo()
+        score[:, self.hidden_columns] = NEG
+        excluded = (self.exclusion_q[lo:hi] @ self.present_candidates_t).tocoo()
         score[excluded.row, excluded.col] = NEG
         blocked = self.blocked[lo:hi]
-        b_rows = np.fromiter((i for i, items in enumerate(blocked) for _ in items), dtype=np.int64)
-        b_cols = np.fromiter((r for items in blocked for r in items), dtype=np.int64)
+        b_rows = np.fromiter((i for i, items in enumerate(blocked) for r in items if r < n), dtype=np.int64)
+        b_cols = np.fromiter((r for items in blocked for r in items if r < n), dtype=np.int64)
         score[b_rows, b_cols] = NEG
-        score[score < config.threshold] = NEG
 
-        k = min(k, n)
-        if k == 0 or c == 0:
-            return Ranking(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), [])
-        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (c, 1))
-        top_scores = np.take_along_axis(score, top, axis=1)
-        # Best first; ties broken by paper position so every run gives the same order.
-        order = np.lexsort((top, -top_scores), axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        top_scores = np.take_along_axis(top_scores, order, axis=1)
-        keep = np.isfinite(top_scores)
-        sub_local = np.nonzero(keep)[0]
-        papers = top[keep]
-        scores = top_scores[keep]
-        whys = self._explain(
-            lo, sub_local, papers, best, follow_mask, personal_lexical, personal_rows, liked_part
-        )
-        return Ranking(sub_local + lo, papers.astype(np.int64), scores.astype(np.float32), whys)
+        # Top-k without a full argpartition: split the columns into k blocks; the smallest block
+        # maximum is a floor that at least k papers reach, so only papers at or above it (and the
+        # threshold) need sorting.
+        width = (n // k) * k
+        cutoff = np.full(c, config.threshold, dtype=np.float32)
+        if width:
+            floor = score[:, :width].reshape(c, k, width // k).max(axis=2).min(axis=1)
+            np.maximum(cutoff, floor, out=cutoff)
+        rows, cols = np.nonzero(score >= cutoff[:, None])
+        values = score[rows, cols]
+        order = np.lexsort((cols, -values, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        first = np.searchsorted(rows, rows, side="left")
+        keep = (np.arange(len(rows)) - first) < k
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+        whys = self._explain(lo, rows, cols, personal_rows, personal_scores, follows)
+        return Ranking(rows.astype(np.int64) + lo, cols.astype(np.int64), values.astype(np.float32), whys)
 
     # --- explanations --------------------------------------------------------------------------
 
-    def _matched_terms(self, terms: list[tuple[Term, float]], paper: int) -> list[str]:
+    def _interest_checks(
+        self, terms: list[tuple[Term, float]]
+    ) -> list[tuple[str, str, tuple[int, ...], float]]:
+        """Per term: (display, key, the columns that count as containing it, importance)."""
+        vocabulary, idf = self.index.vocabulary, self.index.idf
+        checks = []
+        for term, weight in terms:
+            column = vocabulary.get(term.key)
+            if column is not None:
+                checks.append((term.display, term.key, (column,), weight * float(idf[column])))
+            elif not term.is_phrase:
+                related = tuple(self.siblings.get(root(term.key), ()))
+                if related:
+                    best = max(float(idf[c]) for c in related)
+                    checks.append(
+                        (term.display, term.key, related, weight * self.config.sibling_weight * best)
+                    )
+        checks.sort(key=lambda check: -check[3])
+        return checks
+
+    def _matched_terms(self, checks: list[tuple[str, str, tuple[int, ...], float]], paper: int) -> list[str]:
         """The query terms this paper contains (directly or through a derivational sibling), the
         most telling first."""
         present = self._present.get(paper)
         if present is None:
             indptr, indices = self.index.present.indptr, self.index.present.indices
             present = self._present[paper] = frozenset(indices[indptr[paper] : indptr[paper + 1]].tolist())
-        vocabulary, idf = self.index.vocabulary, self.index.idf
-        hits = []
-        for term, weight in terms:
-            column = vocabulary.get(term.key)
-            if column is not None and column in present:
-                hits.append((weight * float(idf[column]), term.display, term.key))
-            elif not term.is_phrase:
-                related = [c for c in self.siblings.get(root(term.key), ()) if c in present]
-                if related:
-                    best = max(float(idf[c]) for c in related)
-                    hits.append((weight * self.config.sibling_weight * best, term.display, term.key))
-        hits.sort(key=lambda hit: -hit[0])
+        hits = [(display, key) for display, key, columns, _ in checks if any(c in present for c in columns)]
         # "quantum annealing" already says "annealing": a word inside a matched phrase adds nothing.
-        phrase_words = {w for _, _, key in hits if " " in key for w in key.split()}
-        shown = [display for _, display, key in hits if " " in key or key not in phrase_words]
-        return shown[:3]
+        phrase_words = {w for _, key in hits if " " in key for w in key.split()}
+        return [display for display, key in hits if " " in key or key not in phrase_words][:3]
 
     def _explain(
         self,
         lo: int,
-        sub_local: np.ndarray,
-        papers: np.ndarray,
-        best: np.ndarray,
-        follow_mask: np.ndarray,
-        personal_lexical: np.ndarray | None,
-        personal_rows: list[int],
-        liked_part: np.ndarray | None,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        personal_rows: np.ndarray,
+        personal_scores: np.ndarray | None,
+        follows: sp.coo_matrix,
     ) -> list[str]:
-        if not len(papers):
+        if not len(rows):
             return []
-        best_interest = best[sub_local, papers]
-        followed = follow_mask[sub_local, papers]
-        # The liked paper that most resembles each winner, found with one gather.
-        liked_row = np.full(len(papers), -1, dtype=np.int64)
-        if liked_part is not None:
-            strong = liked_part[sub_local, papers] >= 0.25
-            if strong.any():
-                liked_lists = [self.liked[lo + s] for s in sub_local[strong]]
-                padded = _padded(
-                    [[self.reference_position[r] for r in items] for items in liked_lists],
-                    len(liked_lists),
-                    -1,
-                )
+        # Which interest carried each winner: recomputed for the winners only.
+        slots = self.topic_index[lo + rows]
+        if slots.shape[1]:
+            per_slot = self.topic_pad[slots, cols[:, None]]
+            pick = per_slot.argmax(axis=1)
+            interest = slots[np.arange(len(rows)), pick]
+            interest_score = per_slot[np.arange(len(rows)), pick]
+        else:
+            interest = np.full(len(rows), -1, dtype=np.int64)
+            interest_score = np.zeros(len(rows), dtype=np.float32)
+        interest = np.where(interest_score > 0, interest, -1)
+        if personal_scores is not None:
+            where = np.searchsorted(personal_rows, rows)
+            has = (where < len(personal_rows)) & (
+                personal_rows[np.minimum(where, len(personal_rows) - 1)] == rows
+            )
+            own = np.zeros(len(rows), dtype=np.float32)
+            own[has] = personal_scores[where[has], cols[has]]
+            interest = np.where(has & (own > 0) & (own >= interest_score), -2, interest)
+        n = self.n_candidates
+        followed = np.isin(rows.astype(np.int64) * n + cols, follows.row.astype(np.int64) * n + follows.col)
+        # The liked paper that most resembles each winner, when it resembles it clearly.
+        liked_row = np.full(len(rows), -1, dtype=np.int64)
+        if self.reference_candidates is not None:
+            positions = self.liked_positions[lo + rows]
+            if positions.shape[1]:
                 sims = np.where(
-                    padded >= 0,
-                    self.reference_similarity[np.maximum(padded, 0), papers[strong][:, None]],
-                    -1,
+                    positions >= 0, self.reference_candidates[np.maximum(positions, 0), cols[:, None]], -1
                 )
-                pick = padded[np.arange(len(padded)), sims.argmax(axis=1)]
+                best = sims.argmax(axis=1)
+                strong = sims[np.arange(len(rows)), best] >= 0.5
                 references = np.asarray(sorted(self.reference_position), dtype=np.int64)
-                liked_row[strong] = references[pick]
-        personal_position = {row: i for i, row in enumerate(personal_rows)}
+                liked_row[strong] = references[positions[np.arange(len(rows)), best][strong]]
         whys = []
-        for s, paper, interest, follow, like in zip(
-            sub_local.tolist(),
-            papers.tolist(),
-            best_interest.tolist(),
+        cache = self._why_cache
+        for s, paper, why_interest, follow, like in zip(
+            rows.tolist(),
+            cols.tolist(),
+            interest.tolist(),
             followed.tolist(),
             liked_row.tolist(),
             strict=True,
         ):
             author = -1
             if follow:
-                author_keys = self.corpus.author_keys[paper]
                 wanted = set(self.followed[lo + s])
-                author = next(i for i, key in enumerate(author_keys) if key in wanted)
-            key = (paper, interest, author, like, lo + s if interest == -2 else -1)
-            why = self._why_cache.get(key)
+                author = next(i for i, key in enumerate(self.corpus.author_keys[paper]) if key in wanted)
+            if why_interest == -2:
+                whys.append(self._why(paper, why_interest, author, like, lo + s))
+                continue
+            key = (paper, why_interest, author, like)
+            why = cache.get(key)
             if why is None:
-                why = self._why(
-                    paper, interest, author, like, lo + s, personal_lexical, personal_position.get(s)
-                )
-                if interest != -2:
-                    self._why_cache[key] = why
+                why = cache[key] = self._why(paper, why_interest, author, like, lo + s)
             whys.append(why)
         return whys
 
-    def _why(
-        self,
-        paper: int,
-        interest: int,
-        author: int,
-        liked: int,
-        subscriber: int,
-        personal_lexical: np.ndarray | None,
-        personal_position: int | None,
-    ) -> str:
+    def _why(self, paper: int, interest: int, author: int, liked: int, subscriber: int) -> str:
         parts = []
         if author >= 0:
             names = (
@@ -647,15 +674,18 @@ class Engine:
         if interest >= 0:
             terms = self._term_cache.get((interest, paper))
             if terms is None:
-                terms = self._matched_terms(self.interest_terms[interest], paper)
-                self._term_cache[(interest, paper)] = terms
+                checks = self._checks.get(interest)
+                if checks is None:
+                    checks = self._checks[interest] = self._interest_checks(self.interest_terms[interest])
+                terms = self._term_cache[(interest, paper)] = self._matched_terms(checks, paper)
             label = self.interests[interest].label
-            if terms:
-                parts.append(f"matches “{label}”: {', '.join(terms)}")
-            else:
-                parts.append(f"close to “{label}”")
+            parts.append(f"matches “{label}”: {', '.join(terms)}" if terms else f"close to “{label}”")
         elif interest == -2:
-            terms = self._matched_terms(self.personal_terms[subscriber], paper)
+            key = -3 - subscriber
+            checks = self._checks.get(key)
+            if checks is None:
+                checks = self._checks[key] = self._interest_checks(self.personal_terms[subscriber])
+            terms = self._matched_terms(checks, paper)
             parts.append(f"matches your keywords: {', '.join(terms)}" if terms else "close to your keywords")
         if liked >= 0:
             parts.append(f"similar to “{_shorten(self.corpus.titles[liked])}” you liked")

@@ -86,8 +86,10 @@ def _greek_name(code: int) -> str:
 
 
 _GREEK = {chr(code): _greek_name(code) for code in [*range(0x3B1, 0x3CA), 0x3D1, 0x3D5, 0x3F5]}
+_FOLD_TABLE = str.maketrans(
+    {**{ch: f" {name} " for ch, name in _GREEK.items()}, "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "æ": "ae"}
+)
 _TOKEN = re.compile(r"[a-z0-9]+")
-_NON_WORD_LETTERS = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "æ": "ae"})
 
 STOPWORDS = frozenset(
     [
@@ -242,10 +244,12 @@ def _latex_command(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII-ish text with LaTeX markup, accents and unicode look-alikes folded away."""
-    text = _LATEX_ACCENT.sub(lambda m: m.group(1).lstrip("\\"), text)
-    text = _LATEX_COMMAND.sub(_latex_command, text)
-    text = "".join(f" {_GREEK[ch]} " if ch in _GREEK else ch for ch in text.lower())
-    text = text.translate(_NON_WORD_LETTERS)
+    if "\\" in text:
+        text = _LATEX_ACCENT.sub(lambda m: m.group(1).lstrip("\\"), text)
+        text = _LATEX_COMMAND.sub(_latex_command, text)
+    if text.isascii():
+        return text.lower()
+    text = text.lower().translate(_FOLD_TABLE)
     # NFKD splits accents off their letters and maps ligatures, superscripts and full-width forms.
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
@@ -310,6 +314,12 @@ def parse_terms(text: str) -> list[Term]:
     for line in text.splitlines():
         for quoted, curly, bare in _QUOTED_OR_WORD.findall(line):
             raw = quoted or curly or bare
+            if bare and bare.isalnum() and bare.isascii():
+                # The common case, a plain word: skip the general folding.
+                word = bare.lower()
+                if word not in STOPWORDS:
+                    terms.setdefault(stem(word), Term(key=stem(word), display=bare))
+                continue
             tokens = stems(raw)
             # A bare token that folds to several words ("self-supervised", "GPT-4") is a phrase too.
             if not tokens or (len(tokens) == 1 and tokens[0] in STOPWORDS):

@@ -6,16 +6,14 @@ def test_a_subscriber_whose_interests_match_nothing_gets_nothing(ranked) -> None
     assert ranked(BACKGROUND, keywords='"diffusion models"\nreinforcement') == []
 
 
-def test_a_weak_mention_deep_in_an_abstract_is_below_the_threshold(ranked) -> None:
-    papers = [
-        *BACKGROUND,
-        (
-            "Sediment transport in braided rivers",
-            "Field measurements of bed load across seasons, channels, floods and banks; grain sizes, "
-            "flow depth and slope are recorded, and a simple statistical summary is given.",
-        ),
-    ]
-    assert ranked(papers, keywords="statistical") == []
+def test_a_paper_sharing_only_a_word_with_a_liked_paper_does_not_qualify(ranked) -> None:
+    liked = ("Learning rate warm-up for deep networks", "Warm-up of the learning rate helps Adam train.")
+    close = ("Learning rate schedules with cosine decay", "Cosine decay of the learning rate in training.")
+    far = ("Deep sea vents and microbial life", "Hydrothermal vents host microbes in the deep ocean.")
+    papers = [*BACKGROUND, far, liked]
+    assert ranked(papers, liked=[13], blocked=[13]) == []
+    papers = [*BACKGROUND, far, close, liked]
+    assert [p for p, _, _ in ranked(papers, liked=[14], blocked=[14])] == [13]
 
 
 def test_a_subscriber_with_no_interests_at_all_gets_nothing() -> None:
