@@ -29,7 +29,9 @@ def dashboard_data(*, days: list[date]) -> dict[str, Any]:
         "failed": failed,
         "new_subscribers": daily_counts(queryset=Subscriber.objects.all(), field="created_at", days=days),
         "unsubscribes": daily_counts(
-            queryset=Subscriber.objects.filter(unsubscribed_at__isnull=False), field="unsubscribed_at", days=days
+            queryset=Subscriber.objects.filter(unsubscribed_at__isnull=False),
+            field="unsubscribed_at",
+            days=days,
         ),
         "papers": daily_counts(queryset=Paper.objects.all(), field="first_seen_at", days=days),
         "topics": most_followed_topics(),
@@ -67,7 +69,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             ],
         ),
         daily_bars_svg(
-            title="Papers ingested per day", days=days, series=[Series("new papers", data["papers"], "#6a1b9a")]
+            title="Papers ingested per day",
+            days=days,
+            series=[Series("new papers", data["papers"], "#6a1b9a")],
         ),
         ranking_bars_svg(title="Most followed topics (active subscribers)", rows=data["topics"]),
     ]

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from digest.curation.search import papers_matching_all, papers_matching_any
 from digest.curation.selectors import paper_reach
 from digest.curation.services import MergeError, papers_feature, papers_hide, papers_merge, sources_ingest_now
 from digest.papers.models import Author, IngestRun, Paper, Source, Topic
@@ -99,13 +101,9 @@ class TopicFilter(admin.SimpleListFilter):
         topic = Topic.objects.filter(pk=self.value()).first() if self.value().isdigit() else None
         if topic is None:
             return queryset.none()
-        # All conditions on the paper table itself, so PostgreSQL can OR the trigram index scans.
-        q = Q(pk__in=list(topic.example_papers.values_list("pk", flat=True)))
-        for keyword in topic.keyword_list:
-            phrase = keyword.strip('"').strip()
-            if phrase:
-                q |= Q(title__icontains=phrase) | Q(abstract__icontains=phrase)
-        return queryset.filter(q)
+        phrases = [k.strip('"').strip() for k in topic.keyword_list]
+        examples = list(topic.example_papers.values_list("pk", flat=True))
+        return papers_matching_any(queryset, [p for p in phrases if p], or_ids=examples)
 
 
 @admin.register(Paper)
@@ -132,7 +130,7 @@ class PaperAdmin(admin.ModelAdmin):
     )
     # The real search is get_search_results; these satisfy autocomplete's check and its help text.
     search_fields = ("title", "abstract", "author_names", "arxiv_id")
-    search_help_text = 'Title, abstract or author words ("quoted phrase" allowed), or an arXiv id.'
+    search_help_text = 'Words of the title, abstract or authors (word starts match; "quoted phrase" allowed), or an arXiv id.'
     list_per_page = 50
     show_full_result_count = False
     ordering = ("-published_at", "-id")
@@ -195,11 +193,7 @@ class PaperAdmin(admin.ModelAdmin):
         arxiv = ARXIV_ID.match(term)
         if arxiv:
             return queryset.filter(arxiv_id=arxiv.group(1)), False
-        for word in _terms(term):
-            queryset = queryset.filter(
-                Q(title__icontains=word) | Q(abstract__icontains=word) | Q(author_names__icontains=word)
-            )
-        return queryset, False
+        return papers_matching_all(queryset, _terms(term)), False
 
     @admin.display(description="matched")
     def reach(self, obj: Paper) -> str:
@@ -365,7 +359,16 @@ class TopicAdmin(admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(n_subscribers=Count("subscribers", distinct=True))
+        # A correlated count on the (indexed) link table: no GROUP BY over every subscription.
+        through = Topic.subscribers.through
+        counts = (
+            through.objects.filter(topic_id=OuterRef("pk"))
+            .order_by()
+            .values("topic_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(n_subscribers=Coalesce(Subquery(counts), 0))
 
     @admin.display(description="subscribers", ordering="n_subscribers")
     def subscriber_count(self, obj: Topic) -> int:
@@ -445,8 +448,6 @@ class SourceAdmin(admin.ModelAdmin):
     change_form_template = "admin/papers/source/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        from django.db.models import OuterRef, Subquery
-
         latest = IngestRun.objects.filter(source=OuterRef("pk")).order_by("-started_at")
         return (
             super()

@@ -74,3 +74,15 @@ def test_an_unknown_topic_in_the_filter_is_not_an_error(curator_client: Client) 
     TopicFactory()
     assert _ids(curator_client, topic="999999") == set()
     assert curator_client.get(CHANGELIST, {"topic": "abc"}).status_code == 200
+
+
+def test_search_operators_typed_by_a_curator_are_plain_words() -> None:
+    from digest.curation.search import _phrase_query
+
+    assert _phrase_query("foo & !bar | baz:*") == "foo <-> bar <-> baz:*"
+    assert _phrase_query("&|!()") is None
+
+
+def test_a_search_of_only_punctuation_is_not_an_error(curator_client: Client) -> None:
+    PaperFactory()
+    assert curator_client.get(CHANGELIST, {"q": "&|!"}).status_code == 200

@@ -1,0 +1,68 @@
+"""Word search over papers for the admin: PostgreSQL full text (one GIN index) or substring match.
+
+On PostgreSQL a term matches words starting with it ("transform" finds "transformers"), a quoted
+phrase matches those words in order; title, abstract and authors are one document. Elsewhere (the
+embedded SQLite mode, small by nature) each term is a case-insensitive substring.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+# Must stay identical to the expression indexed by curation migration 0003.
+DOCUMENT = (
+    "to_tsvector('simple'::regconfig, coalesce(\"papers_paper\".\"title\", '') || ' ' || "
+    'coalesce("papers_paper"."abstract", \'\') || \' \' || coalesce("papers_paper"."author_names"::text, \'\'))'
+)
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _phrase_query(phrase: str) -> str | None:
+    """`graph neural` -> `graph <-> neural:*`; only word characters survive, so nothing a curator
+    types can change the query's structure."""
+    words = [w.lower() for w in WORD.findall(phrase)]
+    if not words:
+        return None
+    return " <-> ".join([*words[:-1], f"{words[-1]}:*"])
+
+
+def _use_fulltext() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def papers_matching_all(queryset: QuerySet, terms: list[str]) -> QuerySet:
+    """Papers containing every term (a term may be a phrase)."""
+    if _use_fulltext():
+        parts = [q for q in (_phrase_query(t) for t in terms) if q]
+        if not parts:
+            return queryset
+        query = " & ".join(f"({p})" for p in parts)
+        return queryset.extra(where=[f"{DOCUMENT} @@ to_tsquery('simple'::regconfig, %s)"], params=[query])
+    for term in terms:
+        queryset = queryset.filter(
+            Q(title__icontains=term) | Q(abstract__icontains=term) | Q(author_names__icontains=term)
+        )
+    return queryset
+
+
+def papers_matching_any(queryset: QuerySet, phrases: list[str], *, or_ids: list[int]) -> QuerySet:
+    """Papers containing at least one of the phrases, or whose id is in `or_ids`."""
+    if _use_fulltext():
+        parts = [q for q in (_phrase_query(p) for p in phrases) if q]
+        if not parts:
+            return queryset.filter(pk__in=or_ids)
+        query = " | ".join(f"({p})" for p in parts)
+        ids = ",".join(str(int(i)) for i in or_ids) or "NULL"
+        return queryset.extra(
+            where=[
+                f'({DOCUMENT} @@ to_tsquery(\'simple\'::regconfig, %s) OR "papers_paper"."id" IN ({ids}))'
+            ],
+            params=[query],
+        )
+    q = Q(pk__in=or_ids)
+    for phrase in phrases:
+        q |= Q(title__icontains=phrase) | Q(abstract__icontains=phrase) | Q(author_names__icontains=phrase)
+    return queryset.filter(q)
