@@ -110,13 +110,19 @@ class ScheduleFieldsMixin(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if len(cleaned.get("topics") or []) + len(
-            cleaned.get("keywords") or []
-        ) == 0 and not self.has_interest_elsewhere(cleaned):
+        if any(self.has_error(name) for name in self.interest_fields):
+            return cleaned  # the field's own error says what is wrong; no second message
+        if (
+            not cleaned.get("topics")
+            and not cleaned.get("keywords")
+            and not self.has_interest_elsewhere(cleaned)
+        ):
             raise forms.ValidationError(
                 "Pick at least one topic or enter a keyword, so we know what to send you."
             )
         return cleaned
+
+    interest_fields: tuple[str, ...] = ("topics", "keywords")
 
     def has_interest_elsewhere(self, cleaned: dict[str, Any]) -> bool:
         return False
@@ -264,6 +270,8 @@ class ManageForm(ScheduleFieldsMixin):
             shown = ", ".join(f"“{ref[:60]}”" for ref in unknown[:5])
             raise forms.ValidationError(f"We could not find {shown} among our papers.")
         return papers
+
+    interest_fields = ("topics", "keywords", "followed_authors", "keep_papers", "add_papers")
 
     def has_interest_elsewhere(self, cleaned: dict[str, Any]) -> bool:
         return bool(

@@ -121,3 +121,14 @@ def test_a_body_larger_than_the_upload_limit_is_a_400_not_a_500(db: None) -> Non
     response = Client().post(reverse("subscriptions:subscribe"), signup_data(keywords="k" * 3_000_000))
     assert response.status_code == 400
     assert not Subscriber.objects.exists()
+
+
+def test_errors_are_summarised_at_the_top_without_a_misleading_second_message(db: None) -> None:
+    response = Client().post(
+        reverse("subscriptions:subscribe"),
+        signup_data(keywords="\n".join(f"k{i}" for i in range(300)), timezone="Nope"),
+    )
+    body = response.content.decode()
+    assert 'role="alert"' in body
+    assert '<a href="#id_keywords">' in body and '<a href="#id_timezone">' in body
+    assert "Pick at least one topic" not in body
