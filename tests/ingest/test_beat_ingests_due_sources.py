@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from digest.matching.models import ProcessedPaper
 from digest.papers.models import IngestRun, Paper, Source
 from digest.papers.services import source_claim_due
 from digest.papers.tasks import ingest_due_sources
@@ -15,6 +16,7 @@ from tests.ingest.conftest import DATA
 pytestmark = pytest.mark.django_db
 
 
+@override_settings(MATCH_SEMANTIC=False)  # matching runs in-process here; its models are not under test
 def test_only_enabled_sources_whose_interval_elapsed_are_ingested() -> None:
     now = timezone.now()
     due = Source.objects.create(
@@ -43,6 +45,8 @@ def test_only_enabled_sources_whose_interval_elapsed_are_ingested() -> None:
     assert Paper.objects.count() == 3 + 2
     due.refresh_from_db()
     assert due.last_ingested_at > now
+    # The ingest tasks handed the new papers to matching after they committed.
+    assert ProcessedPaper.objects.count() == 5
 
 
 def test_a_claimed_source_is_not_claimed_again_until_its_interval_passes() -> None:
