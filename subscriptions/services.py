@@ -14,6 +14,7 @@ from typing import Literal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from digest.papers.models import Author, Paper, Topic
@@ -280,12 +281,26 @@ def subscriber_email_change_confirm(*, subscriber_id: int, token_hash: str) -> S
         raise EmailChangeError("This link is for an address change that was replaced or already done.")
     if Subscriber.objects.filter(email__iexact=new_email).exclude(pk=subscriber.pk).exists():
         raise EmailChangeError("That address already has its own subscription, so nothing was changed.")
+    old_email = subscriber.email
     subscriber.email = new_email
     subscriber.pending_email = ""
     # Links mailed to the old address must not control the subscription any more.
     subscriber.token_version = F("token_version") + 1
     subscriber.save(update_fields=["email", "pending_email", "token_version"])
     subscriber.refresh_from_db()
+    # Anyone holding a forwarded digest has a manage link; tell the old inbox so a hijack is noticed.
+    local, _, domain = new_email.partition("@")
+    _email_queue(
+        subscriber=subscriber,
+        limited=False,
+        to=old_email,
+        name="email-changed",
+        context={
+            "new_email_masked": f"{local[:1]}…@{domain}",
+            "reply_to": settings.REPLY_TO_EMAIL,
+            "subscribe_url": links.absolute(reverse("subscriptions:subscribe")),
+        },
+    )
     return subscriber
 
 

@@ -131,7 +131,7 @@ def test_the_signup_page_fits_a_320_pixel_phone(page: Any, live_server: Any) -> 
     assert re.search(r"Subscribe", page.title())
 
 
-@pytest.mark.parametrize("name", ["confirm", "welcome", "manage-link", "change-email"])
+@pytest.mark.parametrize("name", ["confirm", "welcome", "manage-link", "change-email", "email-changed"])
 def test_each_account_mail_is_readable_on_a_320_pixel_screen(page: Any, name: str) -> None:
     from digest.emails import email_render
 
@@ -146,6 +146,8 @@ def test_each_account_mail_is_readable_on_a_320_pixel_screen(page: Any, name: st
             "change_url": long_link,
             "max_age_days": 7,
             "first_time": True,
+            "new_email_masked": "n…@example.org",
+            "subscribe_url": long_link,
         },
     )
     page.set_viewport_size({"width": 320, "height": 640})

@@ -39,6 +39,11 @@ def test_the_address_switches_only_after_the_new_one_confirms(db: None) -> None:
     subscriber.refresh_from_db()
     assert subscriber.email == "New@example.org"
     assert subscriber.pending_email == ""
+    # The old inbox is told, without the full new address.
+    [notice] = mails(name="email-changed")
+    assert notice.to == "old@example.org"
+    assert "N…@example.org" in notice.text
+    assert "New@example.org" not in notice.text + notice.html
     # Links mailed to the old address no longer control the subscription.
     assert Client().get(old_manage).status_code == 400
     assert Client().post(confirm_path).status_code == 400
