@@ -63,6 +63,10 @@ def _route(name: str, nargs: int) -> tuple[str, ...] | None:
 def route_url(name: str, *args: str | int) -> str | None:
     """The absolute URL of route `name`; None if the route does not exist (an app not mounted)."""
     pieces = _route(name, len(args))
+    if pieces is not None and len(args) == 1:
+        text = str(args[0])
+        if _SAFE_ARG.match(text):
+            return f"{pieces[0]}{text}{pieces[1]}"
     texts = [str(arg) for arg in args]
     if pieces is None or not all(_SAFE_ARG.match(text) for text in texts):
         try:
