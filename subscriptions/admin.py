@@ -69,7 +69,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     ordering = ("-created_at",)
-    actions = ("resend_confirmation", "suppress_bounced", "unsubscribe", "export_csv")
+    actions = ("send_test_digest", "resend_confirmation", "suppress_bounced", "unsubscribe", "export_csv")
     fieldsets = (
         (None, {"fields": ("number", "address", "pending_address", "status", "status_reason")}),
         (
@@ -198,6 +198,20 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def _ids(self, queryset: QuerySet) -> list[int]:
         return list(queryset.values_list("pk", flat=True))
+
+    @admin.action(
+        description="Send a test digest now (active subscribers, at most 20)", permissions=["change"]
+    )
+    def send_test_digest(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from digest.curation.services import digest_test_send
+
+        ids = self._ids(queryset)[:20]
+        queued = [i for i in ids if digest_test_send(subscriber_id=i) is not None]
+        skipped = len(ids) - len(queued)
+        text = f"Test digest queued for {len(queued)} subscriber(s)."
+        if skipped:
+            text += f" {skipped} skipped: not active, or no matching papers in the last 7 days."
+        self.message_user(request, text, messages.SUCCESS if queued else messages.WARNING)
 
     @admin.action(description="Resend the confirmation (or manage) link", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet) -> None:

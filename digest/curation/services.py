@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
@@ -242,3 +243,42 @@ def deliveries_retry(*, delivery_ids: Iterable[int]) -> list[int]:
         if retry:
             digests_send_task.delay_on_commit(retry)
     return retry
+
+
+def digest_test_send(*, subscriber_id: int, days: int = 7) -> int | None:
+    """Send an active subscriber their digest as it would be now (best candidates of the last
+    `days`), marked as a test, through the account-mail outbox: recorded there and sent after
+    commit. Papers are not marked as sent, so the regular digest is unaffected. Returns the
+    outbox row id, or None when the subscriber is not active or nothing qualifies."""
+    from digest.delivery.models import Delivery, DeliveryItem
+    from digest.delivery.rendering import digest_context
+    from digest.delivery.services import transactional_email_queue
+    from digest.matching.selectors import digest_candidates
+    from subscriptions.models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).prefetch_related("topics").first()
+    if subscriber is None or subscriber.status != Subscriber.Status.ACTIVE:
+        # Consent: only people currently subscribed get mail, a test included.
+        return None
+    until = timezone.now()
+    since = until - timedelta(days=days)
+    matches = digest_candidates(
+        subscriber=subscriber, since=since, until=until, limit=max(1, subscriber.papers_per_digest)
+    )
+    if not matches:
+        return None
+    # Never saved: the rendering code reads these exactly like a real digest's frozen rows.
+    draft = Delivery(
+        subscriber=subscriber, period=timezone.localdate(), covers_since=since, covers_until=until
+    )
+    items = [
+        DeliveryItem(delivery=draft, paper=m.paper, position=i, score=m.score, why=m.why)
+        for i, m in enumerate(matches)
+    ]
+    context = digest_context(delivery=draft, items=items)
+    context["subject"] = f"[Test] {context['subject']}"
+    context["view_url"] = None  # a test has no stored digest to view in the browser
+    row = transactional_email_queue(
+        subscriber_id=subscriber.pk, to=subscriber.email, name="digest", context=context
+    )
+    return row.pk

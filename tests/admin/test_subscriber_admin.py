@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -84,3 +85,30 @@ def test_searching_by_subscriber_number(admin_client: Client) -> None:
     wanted, _other = SubscriberFactory(), SubscriberFactory()
     response = admin_client.get(CHANGELIST, {"q": f"#{wanted.pk}"})
     assert [s.pk for s in response.context["cl"].result_list] == [wanted.pk]
+
+
+def test_a_test_digest_goes_through_the_outbox_and_leaves_the_real_digest_alone(
+    admin_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    from digest.delivery.models import Delivery, TransactionalEmail
+    from tests.factories import MatchFactory, PaperFactory
+
+    subscriber = SubscriberFactory()
+    MatchFactory(subscriber=subscriber, paper=PaperFactory(title="Protein folding at scale"), score=0.95)
+    with django_capture_on_commit_callbacks(execute=True):
+        _action(admin_client, "send_test_digest", [subscriber])
+    mail = TransactionalEmail.objects.get(subscriber=subscriber)
+    assert mail.subject.startswith("[Test]") and "Protein folding at scale" in mail.text
+    assert mail.status == "sent"
+    assert not Delivery.objects.exists()
+
+
+def test_no_test_digest_for_someone_who_left(admin_client: Client) -> None:
+    from digest.delivery.models import TransactionalEmail
+    from tests.factories import MatchFactory
+
+    gone = SubscriberFactory(status="unsubscribed")
+    MatchFactory(subscriber=gone, score=0.95)
+    response = _action(admin_client, "send_test_digest", [gone])
+    assert response.status_code == 302
+    assert not TransactionalEmail.objects.exists()
