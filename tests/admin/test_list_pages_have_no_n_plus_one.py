@@ -67,3 +67,31 @@ def test_a_list_page_costs_the_same_queries_for_2_or_12_rows(
     few = _queries(admin_client, url)
     seed(10)
     assert _queries(admin_client, url) == few
+
+
+def _change_queries(client: Client, url_name: str, pk: int) -> int:
+    client.get(reverse(url_name, args=[pk]))  # warms per-process caches (content types)
+    return _queries(client, reverse(url_name, args=[pk]))
+
+
+def test_a_subscriber_page_costs_the_same_queries_for_1_or_10_deliveries(admin_client: Client) -> None:
+    from tests.factories import DeliveryFactory
+
+    subscriber = SubscriberFactory()
+    subscriber.topics.add(TopicFactory())
+    DeliveryFactory(subscriber=subscriber)
+    few = _change_queries(admin_client, "admin:subscriptions_subscriber_change", subscriber.pk)
+    DeliveryFactory.create_batch(9, subscriber=subscriber)
+    assert _change_queries(admin_client, "admin:subscriptions_subscriber_change", subscriber.pk) == few
+
+
+def test_a_delivery_page_costs_the_same_queries_for_1_or_10_papers(admin_client: Client) -> None:
+    from digest.delivery.models import DeliveryItem
+    from tests.factories import DeliveryFactory
+
+    delivery = DeliveryFactory()
+    DeliveryItem.objects.create(delivery=delivery, paper=PaperFactory(), position=0, score=1.0)
+    few = _change_queries(admin_client, "admin:delivery_delivery_change", delivery.pk)
+    for position in range(1, 10):
+        DeliveryItem.objects.create(delivery=delivery, paper=PaperFactory(), position=position, score=1.0)
+    assert _change_queries(admin_client, "admin:delivery_delivery_change", delivery.pk) == few
