@@ -143,7 +143,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if can_see_addresses(request):
             return fieldsets
-        hidden = {"address", "pending_address"}
+        # The consent record's IP and browser identify a person as much as the address does.
+        hidden = {"address", "pending_address", "consent_ip", "consent_user_agent"}
         return [
             (name, {**opts, "fields": tuple(f for f in opts["fields"] if f not in hidden)})
             for name, opts in fieldsets

@@ -103,13 +103,13 @@ EXPORT_COLUMNS = (
     "confirmed_at",
     "unsubscribed_at",
     "consent_at",
-    "consent_ip",
 )
 
 
 def subscriber_export_rows(*, queryset: QuerySet, include_email: bool) -> Iterator[list[str]]:
     """CSV rows (header first) for the selected subscribers, streamed in chunks with their topics."""
-    header = ["email", *EXPORT_COLUMNS] if include_email else list(EXPORT_COLUMNS)
+    # Addresses and the consent IP only for staff allowed to see who subscribers are.
+    header = ["email", *EXPORT_COLUMNS, "consent_ip"] if include_email else list(EXPORT_COLUMNS)
     yield header
     subscribers = queryset.order_by("pk").prefetch_related("topics").iterator(chunk_size=2000)
     for s in subscribers:
@@ -123,9 +123,8 @@ def subscriber_export_rows(*, queryset: QuerySet, include_email: bool) -> Iterat
             _iso(s.confirmed_at),
             _iso(s.unsubscribed_at),
             _iso(s.consent_at),
-            s.consent_ip or "",
         ]
-        yield [s.email, *row] if include_email else row
+        yield [s.email, *row, s.consent_ip or ""] if include_email else row
 
 
 def _iso(value: datetime | None) -> str:

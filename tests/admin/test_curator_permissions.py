@@ -49,12 +49,13 @@ def test_a_curator_can_edit_papers_and_topics(curator_client: Client) -> None:
 
 
 def test_a_curator_sees_subscribers_without_their_addresses(curator_client: Client) -> None:
-    subscriber = SubscriberFactory(email="secret.reader@example.org")
+    subscriber = SubscriberFactory(email="secret.reader@example.org", consent_ip="198.51.100.77")
     listing = curator_client.get(reverse("admin:subscriptions_subscriber_changelist"))
     detail = curator_client.get(reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk]))
     assert listing.status_code == 200 and detail.status_code == 200
     assert b"secret.reader" not in listing.content
     assert b"secret.reader" not in detail.content
+    assert b"198.51.100.77" not in detail.content
 
 
 def test_a_curator_cannot_search_subscribers_by_address(curator_client: Client) -> None:

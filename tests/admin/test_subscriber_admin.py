@@ -51,14 +51,15 @@ def test_the_csv_export_has_addresses_only_for_staff_allowed_to_see_them(
     admin_client: Client, curator_client: Client
 ) -> None:
     topic = TopicFactory(name="Vision")
-    subscriber = SubscriberFactory(email="reader@example.org", keywords="graphs")
+    subscriber = SubscriberFactory(email="reader@example.org", keywords="graphs", consent_ip="198.51.100.77")
     subscriber.topics.add(topic)
     full = _csv(_action(admin_client, "export_csv", [subscriber]))
     assert full[0][0] == "email" and full[1][0] == "reader@example.org"
     assert "Vision" in full[1]
     redacted = _csv(_action(curator_client, "export_csv", [subscriber]))
     assert redacted[0][0] == "id" and redacted[1][0] == str(subscriber.pk)
-    assert "reader@example.org" not in str(redacted)
+    assert "reader@example.org" not in str(redacted) and "198.51.100.77" not in str(redacted)
+    assert full[0][-1] == "consent_ip" and full[1][-1] == "198.51.100.77"
 
 
 def test_a_curator_cannot_run_status_actions(curator_client: Client) -> None:
