@@ -84,7 +84,7 @@ def latest_feed(state: FeedState, ctx: FeedContext) -> FeedMeta:
 
 def topic_feed(state: FeedState, ctx: FeedContext) -> FeedMeta:
     topic = state.obj
-    ranked = topic_recent(topic=topic, limit=MAX_ENTRIES)
+    ranked = topic_recent(state=state)[:MAX_ENTRIES]
     return FeedMeta(
         id=feed_id("topic", topic.slug),
         title=f"{settings.SITE_NAME}: {topic.name}",

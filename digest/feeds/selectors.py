@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -90,9 +91,25 @@ def author_papers(*, author: Author, limit: int | None = None) -> QuerySet[Paper
     return papers[:limit] if limit else papers
 
 
-def topic_recent(*, topic: Topic, limit: int, since: datetime | None = None) -> list[Ranked]:
-    """Recent matches of a topic, best first, as the matching engine ranks them for its subscribers."""
-    return topic_ranking(topic=topic, since=since, limit=limit)
+TOPIC_RANKING_SIZE = 50
+TOPIC_RANKING_TIMEOUT = 24 * 3600
+
+
+def topic_recent(*, state: FeedState) -> list[Ranked]:
+    """A topic's best recent papers as the matching engine ranks them, at most 50.
+
+    Ranking reads the whole window of recent papers, so the result (ids, scores, reasons) is cached
+    under the topic's version: the page and both feeds share one ranking until a paper or the topic
+    changes."""
+    topic: Topic = state.obj
+    key = "feeds:topic-ranking:" + hashlib.sha256(state.version.encode()).hexdigest()[:40]
+    cached = cache.get(key)
+    if cached is None:
+        ranked = topic_ranking(topic=topic, since=None, limit=TOPIC_RANKING_SIZE)
+        cache.set(key, [(r.paper.pk, r.score, r.why) for r in ranked], TOPIC_RANKING_TIMEOUT)
+        return ranked
+    papers = Paper.objects.in_bulk([pk for pk, _, _ in cached])
+    return [Ranked(paper=papers[pk], score=score, why=why) for pk, score, why in cached if pk in papers]
 
 
 # --- Feed versions ---------------------------------------------------------------------------------

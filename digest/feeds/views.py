@@ -9,6 +9,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -44,6 +45,35 @@ def _memo_put(key: str, body: bytes) -> None:
         _memo.popitem(last=False)
 
 
+_modified_memo: OrderedDict[str, int] = OrderedDict()
+
+
+def _last_modified(*, feed: str, key: str, data_time: datetime | None) -> int:
+    """The feed's Last-Modified in whole seconds, strictly later for each new version of the feed.
+
+    HTTP dates have no fractions, and clients such as libcurl (newsboat) discard a 200 whose
+    Last-Modified is not newer than their If-Modified-Since, so two changes within one second must
+    not share a date. The first process to see a version fixes its date in the shared cache."""
+    memoised = _modified_memo.get(key)
+    if memoised is not None:
+        return memoised
+    data_seconds = int(data_time.timestamp()) if data_time else 0
+    fixed = cache.get(f"{key}:lm")
+    if fixed is None:
+        feed_key = "feeds:lm-latest:" + hashlib.sha256(feed.encode()).hexdigest()[:40]
+        previous = cache.get(feed_key)
+        candidate = data_seconds if previous is None else max(data_seconds, previous + 1)
+        if cache.add(f"{key}:lm", candidate, CACHE_TIMEOUT):
+            cache.set(feed_key, candidate, CACHE_TIMEOUT)
+            fixed = candidate
+        else:
+            fixed = cache.get(f"{key}:lm", candidate)
+    _modified_memo[key] = fixed
+    while len(_modified_memo) > MEMO_SIZE:
+        _modified_memo.popitem(last=False)
+    return fixed
+
+
 @dataclass(frozen=True)
 class FeedKind:
     name: str
@@ -68,12 +98,14 @@ def _serve(
     digest = hashlib.sha256(key_source.encode()).hexdigest()[:40]
     key = f"feeds:{kind.name}:{digest}"
     etag = f'"{digest}"'
-    # Whole seconds, as HTTP dates have them, so If-Modified-Since with our own date matches.
-    modified_at = int(state.last_modified.timestamp()) if state.last_modified else None
-    last_modified = http_date(modified_at) if modified_at is not None else None
-    headers = {"ETag": etag, "Cache-Control": PRIVATE_CACHE_CONTROL if kind.private else PUBLIC_CACHE_CONTROL}
-    if last_modified:
-        headers["Last-Modified"] = last_modified
+    modified_at = _last_modified(
+        feed=f"{kind.name}|{ident}|{fmt}|{self_url}", key=key, data_time=state.last_modified
+    )
+    headers = {
+        "ETag": etag,
+        "Last-Modified": http_date(modified_at),
+        "Cache-Control": PRIVATE_CACHE_CONTROL if kind.private else PUBLIC_CACHE_CONTROL,
+    }
     if kind.private:
         headers["X-Robots-Tag"] = "noindex"
 

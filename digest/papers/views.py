@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -117,8 +117,11 @@ def author_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(Topic, slug=slug)
-    ranked = selectors.topic_recent(topic=topic, limit=TOPIC_PAGE_MATCHES)
+    state = selectors.topic_state(slug=slug)
+    if state is None:
+        raise Http404("No such topic")
+    topic = state.obj
+    ranked = selectors.topic_recent(state=state)[:TOPIC_PAGE_MATCHES]
     _with_author_links([r.paper for r in ranked])
     feeds = feed_links("topic", topic.slug, title=topic.name)
     context = {"topic": topic, "ranked": ranked, "feeds": feeds}

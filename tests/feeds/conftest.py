@@ -78,3 +78,12 @@ FeedUrls = Callable[[dict[str, object]], dict[str, str]]
 def _lexical_matching(settings: object) -> None:
     # These tests are about pages and feeds, not about ranking: skip loading the embedding model.
     settings.MATCH_SEMANTIC = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_feed_memos() -> None:
+    # The in-process memos outlive a test's database rollback; start each test from an empty one.
+    from digest.feeds import views
+
+    views._memo.clear()
+    views._modified_memo.clear()

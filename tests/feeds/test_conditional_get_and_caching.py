@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 from django.utils.http import http_date
@@ -112,3 +114,18 @@ def test_editing_a_topic_keywords_refreshes_its_feed(
 def test_feeds_answer_head_and_refuse_post(client: Client, urls: dict[str, str]) -> None:
     assert client.head(urls["latest-rss"]).status_code == 200
     assert client.post(urls["latest-rss"]).status_code == 405
+
+
+def test_two_changes_within_one_second_get_strictly_later_last_modified_dates(
+    client: Client, db: None
+) -> None:
+    """libcurl (newsboat) drops a 200 whose Last-Modified is not newer than its If-Modified-Since."""
+    with time_machine.travel(datetime(2025, 3, 1, 12, 0, 0, 250000, tzinfo=UTC), tick=False):
+        PaperFactory(title="First of the second")
+        first = client.get("/feeds/latest.atom")
+        PaperFactory(title="Second of the second")
+        second = client.get("/feeds/latest.atom", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert second.status_code == 200
+    assert b"Second of the second" in second.content
+    assert parsedate_to_datetime(second["Last-Modified"]) > parsedate_to_datetime(first["Last-Modified"])

@@ -93,3 +93,23 @@ def test_the_topic_page_shows_description_recent_matches_feeds_and_subscribe(cli
     assert 'href="/subscribe/?topic=annealing"' in html
     assert 'href="/feeds/topics/annealing.atom"' in html
     assert client.get("/topics/no-such-topic/").status_code == 404
+
+
+def test_the_topic_page_shares_the_feeds_cached_ranking_and_follows_keyword_edits(
+    client: Client, django_assert_max_num_queries: object
+) -> None:
+    for title, abstract in NOISE:
+        PaperFactory(title=title, abstract=abstract)
+    topic = TopicFactory(slug="annealing", keywords='"quantum annealing"')
+    PaperFactory(title="Quantum annealing for scheduling", abstract="An annealer schedules jobs.")
+    client.get("/feeds/topics/annealing.rss")
+
+    # The version, the ranked papers from the cached ranking, their authors: no new ranking.
+    with django_assert_max_num_queries(3):  # type: ignore[operator]
+        html = client.get(topic.get_absolute_url()).content.decode()
+    assert "Quantum annealing for scheduling" in html
+
+    topic.keywords = "coral"
+    topic.save()
+    html = client.get(topic.get_absolute_url()).content.decode()
+    assert "Coral reef resilience" in html and "Quantum annealing for scheduling" not in html
