@@ -358,8 +358,9 @@ class Engine:
             else np.zeros(self.n_papers, bool)
         )
         self.featured_columns = np.flatnonzero(self.featured[:nc] & ~hidden)
-        self._why_cache: dict[tuple[int, ...], str] = {}
-        self._term_cache: dict[tuple[int, int], list[str]] = {}
+        self._topic_why: dict[tuple[int, int], str] = {}
+        self._interest_part: dict[tuple[int, int], str] = {}
+        self._liked_part: dict[int, str] = {}
         self._present: dict[int, frozenset[int]] = {}
         self._checks: dict[int, list[tuple[str, str, tuple[int, ...], float]]] = {}
 
@@ -638,48 +639,42 @@ class Engine:
                 strong = sims[np.arange(len(rows)), best] >= 0.5
                 references = np.asarray(sorted(self.reference_position), dtype=np.int64)
                 liked_row[strong] = references[positions[np.arange(len(rows)), best][strong]]
+        author = np.full(len(rows), -1, dtype=np.int64)
+        for i in np.flatnonzero(followed).tolist():
+            wanted = set(self.followed[lo + int(rows[i])])
+            author[i] = next(j for j, key in enumerate(self.corpus.author_keys[int(cols[i])]) if key in wanted)
+        # Winners share reasons (a topic's best paper is many subscribers' best paper), so each
+        # part of a reason is built once and reused; only own-keyword reasons are per subscriber.
+        featured = self.featured[cols].tolist()
         whys = []
-        cache = self._why_cache
-        for s, paper, why_interest, follow, like in zip(
-            rows.tolist(),
-            cols.tolist(),
-            interest.tolist(),
-            followed.tolist(),
-            liked_row.tolist(),
-            strict=True,
+        for s, paper, why_interest, why_author, like, star in zip(
+            rows.tolist(), cols.tolist(), interest.tolist(), author.tolist(), liked_row.tolist(), featured, strict=True
         ):
-            author = -1
-            if follow:
-                wanted = set(self.followed[lo + s])
-                author = next(i for i, key in enumerate(self.corpus.author_keys[paper]) if key in wanted)
-            if why_interest == -2:
-                whys.append(self._why(paper, why_interest, author, like, lo + s))
-                continue
-            key = (paper, why_interest, author, like)
-            why = cache.get(key)
-            if why is None:
-                why = cache[key] = self._why(paper, why_interest, author, like, lo + s)
-            whys.append(why)
+            if why_author < 0 and like < 0 and not star and why_interest >= 0:
+                why = self._topic_why.get((why_interest, paper))
+                if why is None:
+                    why = self._topic_why[(why_interest, paper)] = self._why(paper, why_interest, -1, -1, -1)
+                whys.append(why)
+            else:
+                whys.append(self._why(paper, why_interest, why_author, like, lo + s))
         return whys
 
     def _why(self, paper: int, interest: int, author: int, liked: int, subscriber: int) -> str:
         parts = []
         if author >= 0:
-            names = (
-                self.corpus.author_names[paper]
-                if self.corpus.author_names
-                else self.corpus.author_keys[paper]
-            )
+            names = self.corpus.author_names[paper] if self.corpus.author_names else self.corpus.author_keys[paper]
             parts.append(f"by {names[author]}, whom you follow")
         if interest >= 0:
-            terms = self._term_cache.get((interest, paper))
-            if terms is None:
+            part = self._interest_part.get((interest, paper))
+            if part is None:
                 checks = self._checks.get(interest)
                 if checks is None:
                     checks = self._checks[interest] = self._interest_checks(self.interest_terms[interest])
-                terms = self._term_cache[(interest, paper)] = self._matched_terms(checks, paper)
-            label = self.interests[interest].label
-            parts.append(f"matches “{label}”: {', '.join(terms)}" if terms else f"close to “{label}”")
+                terms = self._matched_terms(checks, paper)
+                label = self.interests[interest].label
+                part = f"matches “{label}”: {', '.join(terms)}" if terms else f"close to “{label}”"
+                self._interest_part[(interest, paper)] = part
+            parts.append(part)
         elif interest == -2:
             key = -3 - subscriber
             checks = self._checks.get(key)
@@ -688,7 +683,10 @@ class Engine:
             terms = self._matched_terms(checks, paper)
             parts.append(f"matches your keywords: {', '.join(terms)}" if terms else "close to your keywords")
         if liked >= 0:
-            parts.append(f"similar to “{_shorten(self.corpus.titles[liked])}” you liked")
+            part = self._liked_part.get(liked)
+            if part is None:
+                part = self._liked_part[liked] = f"similar to “{_shorten(self.corpus.titles[liked])}” you liked"
+            parts.append(part)
         if self.featured[paper]:
             parts.append("featured by the curators")
         if not parts:
