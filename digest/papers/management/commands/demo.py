@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from digest.curation.demo import step_admin_login
 from digest.delivery.demo import step_send_demo_digests
 from digest.ingest.errors import IngestError
+from digest.matching.demo import step_match_demo_papers
 from digest.papers.models import Paper
 from digest.papers.services import ingest_location, ingest_summary
 from subscriptions.demo import step_demo_subscribers
@@ -45,6 +46,7 @@ STEPS: list[tuple[str, Step]] = [
     ("sample papers", step_ingest_sample_papers),
     ("admin login", step_admin_login),
     ("demo subscribers", step_demo_subscribers),
+    ("matches for the demo subscribers", step_match_demo_papers),
     ("digests for the demo subscribers", step_send_demo_digests),
 ]
 
