@@ -36,22 +36,22 @@ class PaperQuerySet(models.QuerySet["Paper"]):
 
 class Paper(models.Model):
     # arXiv id without version when known, else "title:" + a hash of the normalised title.
-    key = models.CharField(max_length=64, unique=True)
-    arxiv_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    key = models.CharField(max_length=64)
+    arxiv_id = models.CharField(max_length=32, null=True, blank=True)
     arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
     # Hash of the normalised title: finds the same paper arriving from a source without arXiv ids.
-    title_key = models.CharField(max_length=40, db_index=True)
+    title_key = models.CharField(max_length=40)
     title = models.TextField()
     abstract = models.TextField()
     authors = models.ManyToManyField(Author, through="PaperAuthor", related_name="papers")
     # The ordered display names, kept beside the relation so lists render without a join.
     author_names = models.JSONField(default=list, blank=True)
     categories = models.CharField(max_length=500, blank=True, help_text="Space-separated, arXiv style")
-    primary_category = models.CharField(max_length=64, blank=True, db_index=True)
+    primary_category = models.CharField(max_length=64, blank=True)
     sources = models.CharField(max_length=200, blank=True, help_text="Space-separated source kinds")
     code_urls = models.JSONField(default=list, blank=True)
     project_urls = models.JSONField(default=list, blank=True)
-    has_code = models.BooleanField(default=False, db_index=True)
+    has_code = models.BooleanField(default=False)
     upvotes = models.IntegerField(null=True, blank=True)
     published_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -59,13 +59,27 @@ class Paper(models.Model):
     # Indexed: feeds read MAX(modified_at) on every request to know whether their cache is current.
     modified_at = models.DateTimeField(default=timezone.now, db_index=True)
     content_hash = models.CharField(max_length=40, blank=True)
-    hidden = models.BooleanField(default=False, db_index=True, help_text="Never shown in digests or feeds")
-    featured = models.BooleanField(default=False, db_index=True, help_text="Boosted in rankings")
+    hidden = models.BooleanField(default=False, help_text="Never shown in digests or feeds")
+    featured = models.BooleanField(default=False, help_text="Boosted in rankings")
 
     objects = PaperQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-id"]
+        # Declared here rather than with unique=True/db_index=True so PostgreSQL gets no extra
+        # varchar_pattern_ops ("_like") copies, and the rare flags get partial indexes: every index
+        # is paid on each of millions of ingested rows (see bench/ingest.py).
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="paper_unique_key"),
+            models.UniqueConstraint(fields=["arxiv_id"], name="paper_unique_arxiv_id"),
+        ]
+        indexes = [
+            models.Index(fields=["title_key"], name="paper_title_key"),
+            models.Index(fields=["primary_category"], name="paper_primary_category"),
+            models.Index(fields=["featured"], name="paper_featured", condition=models.Q(featured=True)),
+            models.Index(fields=["hidden"], name="paper_hidden", condition=models.Q(hidden=True)),
+            models.Index(fields=["has_code"], name="paper_has_code", condition=models.Q(has_code=True)),
+        ]
 
     def __str__(self) -> str:
         return self.title
