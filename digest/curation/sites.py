@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, path
 
 from digest.curation.login_limits import login_blocked, login_failure_record, login_success_record
+from subscriptions.ratelimit import client_ip
 
 
 class RateLimitedAuthenticationForm(AdminAuthenticationForm):
@@ -20,7 +21,8 @@ class RateLimitedAuthenticationForm(AdminAuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = str(self.cleaned_data.get("username") or "")
-        ip = (self.request.META.get("REMOTE_ADDR") or "unknown") if self.request else "unknown"
+        # The real client behind our own proxies (TRUSTED_PROXY_COUNT), as the signup limits see it.
+        ip = (client_ip(self.request) if self.request else None) or "unknown"
         if login_blocked(ip=ip, username=username):
             # Checked before authenticating: a correct password must not be confirmable while blocked.
             raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")

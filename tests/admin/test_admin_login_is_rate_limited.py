@@ -56,3 +56,30 @@ def test_a_successful_login_clears_earlier_failures() -> None:
     _login(client, "boss", "wrong")
     _login(client, "boss", "wrong")
     assert _login(client, "boss", "right-password").status_code == 302
+
+
+@override_settings(ADMIN_LOGIN_MAX_FAILURES=3, TRUSTED_PROXY_COUNT=1)
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_count() -> None:
+    User.objects.create_superuser("boss", "boss@example.org", "right-password")
+    client = Client()
+    for _ in range(3):
+        client.post(
+            LOGIN,
+            {"username": "boss", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+    blocked = client.post(
+        LOGIN,
+        {"username": "boss", "password": "right-password"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+    )
+    assert b"Too many failed login attempts" in blocked.content
+    other = Client().post(
+        LOGIN,
+        {"username": "boss", "password": "right-password"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    assert other.status_code == 302
