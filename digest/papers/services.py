@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, suppress
 from datetime import datetime
@@ -220,20 +222,56 @@ def _store_batch(records: list[PaperRecord]) -> dict[str, int]:
 # --- Runs ----------------------------------------------------------------------------------------
 
 
-def _batches(
-    parsed: Iterable[PaperRecord | Reject], on_reject: Callable[[Reject], None]
-) -> Iterator[list[PaperRecord]]:
+def _batches(parsed: Iterable[PaperRecord | Reject]) -> Iterator[tuple[list[PaperRecord], list[Reject]]]:
     batch: list[PaperRecord] = []
+    rejects: list[Reject] = []
     for item in parsed:
         if isinstance(item, Reject):
-            on_reject(item)
+            rejects.append(item)
             continue
         batch.append(item)
         if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+            yield batch, rejects
+            batch, rejects = [], []
+    if batch or rejects:
+        yield batch, rejects
+
+
+_DONE = object()
+
+
+def _read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Run `items` in a thread, `depth` ahead: parsing the next batch overlaps with the database
+    working on this one (the driver releases the GIL while it waits for the server)."""
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                buffer.put(item)
+            buffer.put(_DONE)
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            buffer.put(error)
+
+    thread = threading.Thread(target=produce, name="ingest-parser", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        # Unblock a producer waiting on a full buffer so the thread ends.
+        while thread.is_alive():
+            with suppress(queue.Empty):
+                buffer.get(timeout=0.1)
 
 
 def ingest_records(
@@ -241,22 +279,21 @@ def ingest_records(
 ) -> IngestRun:
     """Store parsed records batch by batch, counting into `run` (saved after every batch, so a run
     interrupted half-way shows how far it got; re-running it is safe)."""
-
-    def reject(item: Reject) -> None:
-        run.rejected += 1
-        if len(run.rejects) < MAX_REJECTS_KEPT:
-            run.rejects.append({"record": item.record, "reason": item.reason})
-
-    for batch in _batches(records, reject):
-        try:
-            counts = _store_batch(batch)
-        except IntegrityError:
-            # Someone else stored one of these papers between our read and write: read again.
-            logger.warning("ingest batch collided with a concurrent write; retrying it once")
-            counts = _store_batch(batch)
-        run.new += counts["new"]
-        run.updated += counts["updated"]
-        run.unchanged += counts["unchanged"]
+    for batch, rejects in _read_ahead(_batches(records)):
+        for item in rejects:
+            run.rejected += 1
+            if len(run.rejects) < MAX_REJECTS_KEPT:
+                run.rejects.append({"record": item.record, "reason": item.reason})
+        if batch:
+            try:
+                counts = _store_batch(batch)
+            except IntegrityError:
+                # Someone else stored one of these papers between our read and write: read again.
+                logger.warning("ingest batch collided with a concurrent write; retrying it once")
+                counts = _store_batch(batch)
+            run.new += counts["new"]
+            run.updated += counts["updated"]
+            run.unchanged += counts["unchanged"]
         run.save(update_fields=["new", "updated", "unchanged", "rejected", "rejects"])
         if on_batch:
             on_batch()
