@@ -86,3 +86,20 @@ def test_search_operators_typed_by_a_curator_are_plain_words() -> None:
 def test_a_search_of_only_punctuation_is_not_an_error(curator_client: Client) -> None:
     PaperFactory()
     assert curator_client.get(CHANGELIST, {"q": "&|!"}).status_code == 200
+
+
+def test_a_search_without_hits_shows_an_empty_list(curator_client: Client) -> None:
+    PaperFactory(title="Sparse attention")
+    assert _ids(curator_client, q="zzyzx") == set()
+
+
+def test_a_common_word_is_found_in_every_paper_that_has_it(
+    curator_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.curation import search
+
+    # Past the id-list limit, the search keeps the full-text expression in the query.
+    monkeypatch.setattr(search, "ID_LIST_MAX", 1)
+    many = [PaperFactory(title=f"Protein design {n}") for n in range(3)]
+    PaperFactory(title="Sparse attention")
+    assert _ids(curator_client, q="protein") == {p.pk for p in many}
