@@ -365,7 +365,7 @@ class TopicAdmin(admin.ModelAdmin):
             through.objects.filter(topic_id=OuterRef("pk"))
             .order_by()
             .values("topic_id")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))  # COUNT(*): an index-only scan of topic_id
             .values("n")
         )
         return super().get_queryset(request).annotate(n_subscribers=Coalesce(Subquery(counts), 0))
