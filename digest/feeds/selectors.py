@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from digest.matching.selectors import Ranked, topic_ranking
+from digest.matching.selectors import Ranked, similar_papers, topic_ranking
 from digest.papers.models import Author, Paper, PaperAuthor, Topic
 
 SEARCH_MAX_TERMS = 8
@@ -110,6 +110,23 @@ def topic_recent(*, state: FeedState) -> list[Ranked]:
         return ranked
     papers = Paper.objects.in_bulk([pk for pk, _, _ in cached])
     return [Ranked(paper=papers[pk], score=score, why=why) for pk, score, why in cached if pk in papers]
+
+
+SIMILAR_SIZE = 5
+
+
+def similar_recent(*, paper: Paper) -> list[Paper]:
+    """`similar_papers` from the matching engine, cached until any paper changes (it compares the
+    paper with the whole window of recent papers, which is too slow to redo on every page view)."""
+    version = papers_state().version
+    key = "pages:similar:" + hashlib.sha256(f"{paper.pk}|{version}".encode()).hexdigest()[:40]
+    ids = cache.get(key)
+    if ids is None:
+        found = similar_papers(paper=paper, limit=SIMILAR_SIZE)
+        cache.set(key, [p.pk for p in found], TOPIC_RANKING_TIMEOUT)
+        return found
+    papers = Paper.objects.visible().in_bulk(ids)
+    return [papers[pk] for pk in ids if pk in papers]
 
 
 # --- Feed versions ---------------------------------------------------------------------------------

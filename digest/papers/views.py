@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from digest.feeds import selectors
-from digest.matching.selectors import similar_papers
 from digest.papers.models import Author, Paper, Topic
 
 PAGE_SIZE = 20
@@ -93,7 +92,7 @@ def _with_author_links(papers: list[Paper]) -> list[Paper]:
 
 
 def _similar(paper: Paper) -> list[Paper]:
-    return _with_author_links(list(similar_papers(paper=paper, limit=5)))
+    return _with_author_links(selectors.similar_recent(paper=paper))
 
 
 @require_safe

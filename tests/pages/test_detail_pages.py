@@ -113,3 +113,17 @@ def test_the_topic_page_shares_the_feeds_cached_ranking_and_follows_keyword_edit
     topic.save()
     html = client.get(topic.get_absolute_url()).content.decode()
     assert "Coral reef resilience" in html and "Quantum annealing for scheduling" not in html
+
+
+def test_similar_papers_are_cached_until_a_paper_arrives(client: Client) -> None:
+    for title, abstract in NOISE:
+        PaperFactory(title=title, abstract=abstract)
+    paper = PaperFactory(
+        title="Learning rate warm-up for deep networks", abstract="Warm-up of the learning rate."
+    )
+    client.get(paper.get_absolute_url())
+
+    newcomer = PaperFactory(title="Learning rate warm-up, again", abstract="Warm-up of the learning rate.")
+    html = client.get(paper.get_absolute_url()).content.decode()
+
+    assert newcomer.title in html[html.index("Similar papers") :]
