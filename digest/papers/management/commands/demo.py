@@ -44,10 +44,11 @@ Step = Callable[[BaseCommand], None]
 # Order matters: later steps (subscribers, digests, ...) may rely on the papers being there.
 STEPS: list[tuple[str, Step]] = [
     ("sample papers", step_ingest_sample_papers),
-    ("admin login", step_admin_login),
     ("demo subscribers", step_demo_subscribers),
     ("matches for the demo subscribers", step_match_demo_papers),
     ("digests for the demo subscribers", step_send_demo_digests),
+    # Last, so the login is what `make run` shows just before the server starts.
+    ("admin login", step_admin_login),
 ]
 
 
