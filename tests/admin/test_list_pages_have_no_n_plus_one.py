@@ -43,6 +43,13 @@ def _seed_topics(n: int) -> None:
         topic.subscribers.add(SubscriberFactory())
 
 
+def _seed_aliases(n: int) -> None:
+    from digest.curation.services import papers_merge
+
+    for _ in range(n):
+        papers_merge(keep_id=PaperFactory().pk, duplicate_ids=[PaperFactory().pk])
+
+
 def _seed_matches(n: int) -> None:
     MatchFactory.create_batch(n)
 
@@ -56,6 +63,7 @@ def _seed_matches(n: int) -> None:
         ("admin:subscriptions_subscriber_changelist", _seed_subscribers),
         ("admin:matching_match_changelist", _seed_matches),
         ("admin:delivery_delivery_changelist", _delivery),
+        ("admin:curation_paperalias_changelist", _seed_aliases),
     ],
 )
 def test_a_list_page_costs_the_same_queries_for_2_or_12_rows(
