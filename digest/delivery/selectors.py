@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from digest.delivery.models import Delivery, DeliveryEvent, DeliveryItem, OutboxStatus
+
+if TYPE_CHECKING:
+    from digest.matching.models import Match
 
 # A paper in a digest that is sent, or on its way, counts as sent: the next digest must not repeat it.
 _TAKEN = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.RETRYING, OutboxStatus.SENT)
@@ -56,3 +62,52 @@ def delivery_health() -> DeliveryHealth:
 
 def sending_paused() -> bool:
     return delivery_health().paused
+
+
+def digest_candidates_many(
+    *, windows: dict[int, tuple[datetime, datetime]], limit: int
+) -> dict[int, list[Match]]:
+    """`digest.matching.selectors.digest_candidates` for a whole chunk of subscribers in one query:
+    subscriber id -> their best matches made in [since, until), best first, at most `limit`.
+
+    Same filters and order as the matching app's selector (visible, above the relevance threshold,
+    never in an earlier digest, not disliked); a test keeps the two equal. One query instead of one
+    per subscriber is what lets a 100,000-subscriber run prepare its digests in time."""
+    from digest.matching.engine import Config
+    from digest.matching.models import Feedback, Match
+
+    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    for subscriber_id, window in windows.items():
+        groups[window].append(subscriber_id)
+    if not groups:
+        return {}
+    condition = Q()
+    for (since, until), ids in groups.items():
+        condition |= Q(subscriber_id__in=ids, created_at__gte=since, created_at__lt=until)
+    sent = DeliveryItem.objects.filter(
+        delivery__subscriber_id=OuterRef("subscriber_id"),
+        delivery__status__in=_TAKEN,
+        paper_id=OuterRef("paper_id"),
+    )
+    disliked = Feedback.objects.filter(
+        subscriber_id=OuterRef("subscriber_id"), paper_id=OuterRef("paper_id"), value__lt=0
+    )
+    rows = (
+        Match.objects.filter(condition, paper__hidden=False, score__gte=Config().threshold)
+        .exclude(Exists(sent))
+        .exclude(Exists(disliked))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("subscriber_id")],
+                order_by=[F("score").desc(), F("paper__published_at").desc(), F("paper_id").asc()],
+            )
+        )
+        .filter(rank__lte=limit)
+        .select_related("paper")
+        .order_by("subscriber_id", "rank")
+    )
+    result: dict[int, list[Match]] = defaultdict(list)
+    for match in rows:
+        result[match.subscriber_id].append(match)
+    return dict(result)

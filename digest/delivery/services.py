@@ -25,7 +25,7 @@ from digest.delivery.models import (
     TransactionalEmail,
 )
 from digest.delivery.rendering import digest_message_bytes
-from digest.delivery.selectors import delivery_health
+from digest.delivery.selectors import delivery_health, digest_candidates_many
 from digest.delivery.transport import (
     Outcome,
     Outgoing,
@@ -332,45 +332,43 @@ def digests_due(*, now: datetime | None = None, dry_run: bool = False) -> DueRes
     return DueResult(queued=queued, dispatched=dispatched, recovered=recovered)
 
 
-def _candidates(subscriber: object, since: datetime, until: datetime, limit: int) -> list[object]:
-    from digest.matching.selectors import digest_candidates
-
-    return list(digest_candidates(subscriber=subscriber, since=since, until=until, limit=limit))  # type: ignore[arg-type]
-
-
 def deliveries_prepare(*, delivery_ids: list[int]) -> None:
-    """Freeze the papers of each digest not prepared yet; a digest with nothing good is skipped
-    (the period is done, no email)."""
+    """Freeze the papers of each digest not prepared yet, for the whole chunk at once; a digest with
+    nothing good is skipped (the period is done, no email)."""
     now = timezone.now()
     rows = list(
         Delivery.objects.filter(id__in=delivery_ids, prepared_at__isnull=True, status__in=CLAIMABLE)
         .select_related("subscriber")
         .order_by("id")
     )
+    if not rows:
+        return
+    limit = max(max(1, row.subscriber.papers_per_digest) for row in rows)
+    candidates = digest_candidates_many(
+        windows={row.subscriber_id: (row.covers_since, row.covers_until) for row in rows}, limit=limit
+    )
+    items: list[DeliveryItem] = []
+    empty: list[int] = []
     for row in rows:
-        subscriber = row.subscriber
-        limit = max(1, subscriber.papers_per_digest)
-        matches = _candidates(subscriber, row.covers_since, row.covers_until, limit)[:limit]
-        with transaction.atomic():
-            if not matches:
-                Delivery.objects.filter(pk=row.pk, prepared_at__isnull=True).update(
-                    status=OutboxStatus.SKIPPED, prepared_at=now
-                )
-                continue
-            DeliveryItem.objects.bulk_create(
-                [
-                    DeliveryItem(
-                        delivery_id=row.pk,
-                        paper_id=match.paper_id,  # type: ignore[attr-defined]
-                        position=position,
-                        score=match.score,  # type: ignore[attr-defined]
-                        why=(match.why or "")[:500],  # type: ignore[attr-defined]
-                    )
-                    for position, match in enumerate(matches)
-                ],
-                ignore_conflicts=True,
+        matches = candidates.get(row.subscriber_id, [])[: max(1, row.subscriber.papers_per_digest)]
+        if not matches:
+            empty.append(row.pk)
+        items.extend(
+            DeliveryItem(
+                delivery_id=row.pk,
+                paper_id=match.paper_id,
+                position=position,
+                score=match.score,
+                why=(match.why or "")[:500],
             )
-            Delivery.objects.filter(pk=row.pk).update(prepared_at=now)
+            for position, match in enumerate(matches)
+        )
+    with transaction.atomic():
+        DeliveryItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=2000)
+        Delivery.objects.filter(pk__in=empty, prepared_at__isnull=True).update(
+            status=OutboxStatus.SKIPPED, prepared_at=now
+        )
+        Delivery.objects.filter(pk__in=[r.pk for r in rows], prepared_at__isnull=True).update(prepared_at=now)
 
 
 def _rate_wait() -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from digest.delivery import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="delivery.transactional_email_send")
@@ -22,4 +26,14 @@ def digests_due_task() -> None:
 
 @shared_task(name="delivery.digests_send")
 def digests_send_task(delivery_ids: list[int]) -> None:
-    services.digests_send(delivery_ids=delivery_ids)
+    report = services.digests_send(delivery_ids=delivery_ids)
+    logger.info(
+        "digest chunk: sent=%d retrying=%d failed=%d bounced=%d locked=%d render=%.3fs send=%.3fs",
+        report.sent,
+        report.retrying,
+        report.failed,
+        report.bounced,
+        report.skipped_locked,
+        report.render_seconds,
+        report.send_seconds,
+    )
