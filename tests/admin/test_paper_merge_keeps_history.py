@@ -99,3 +99,19 @@ def test_merging_a_paper_that_no_longer_exists_is_refused_without_changes() -> N
     with pytest.raises(MergeError):
         papers_merge(keep_id=keep.pk, duplicate_ids=[keep.pk + 1000])
     assert Paper.objects.filter(pk=keep.pk).exists()
+
+
+def test_a_duplicate_already_sent_counts_as_sent_on_the_kept_paper() -> None:
+    from digest.delivery.models import DeliveryItem
+    from digest.delivery.selectors import sent_paper_ids
+    from tests.factories import DeliveryFactory
+
+    keep, dup = PaperFactory(), PaperFactory()
+    delivery = DeliveryFactory()
+    DeliveryItem.objects.create(delivery=delivery, paper=dup, position=0, score=0.9)
+
+    papers_merge(keep_id=keep.pk, duplicate_ids=[dup.pk])
+
+    # The subscriber who got the duplicate is never sent the same paper again under its other key.
+    assert sent_paper_ids(delivery.subscriber_id) == {keep.pk}
+    assert DeliveryItem.objects.get(delivery=delivery).paper_id == keep.pk
