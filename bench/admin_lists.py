@@ -427,7 +427,9 @@ def _pages() -> list[tuple[str, str, str]]:
             "delivery/delivery/?q=reader4242%40example.org",
         ),
         ("matches", "matching/match/", "matching/match/"),
-        ("dashboard", "dashboard/", "dashboard/"),
+        ("dashboard (cached figures)", "dashboard/", "dashboard/"),
+        # Not a list page: its figures are recomputed at most every 5 minutes.
+        ("dashboard, recomputed", "dashboard/?refresh=1", "dashboard/"),
     ]
 
 
@@ -465,12 +467,17 @@ def main() -> None:
     worst = 0.0
     for label, ours, stock in _pages():
         ours_ms = _time(client, "/admin/" + ours, args.repeat)
-        stock_ms = _time(client, "/naive/" + stock, args.repeat) if stock != "dashboard/" else float("nan")
-        worst = max(worst, ours_ms)
-        flag = "" if ours_ms < TARGET_MS else "  SLOW"
+        stock_ms = (
+            _time(client, "/naive/" + stock, args.repeat)
+            if not stock.startswith("dashboard/")
+            else float("nan")
+        )
+        is_list = not ours.startswith("dashboard/")
+        worst = max(worst, ours_ms) if is_list else worst
+        flag = "" if ours_ms < TARGET_MS or not is_list else "  SLOW"
         print(f"{label:<32} {ours_ms:>9.1f} {stock_ms:>9.1f} {ours_ms / stock_ms:>6.2f}{flag}", flush=True)
     print(
-        f"\nslowest page: {worst:.1f} ms ({'within' if worst < TARGET_MS else 'OVER'} the {TARGET_MS:.0f} ms target)"
+        f"\nslowest list page: {worst:.1f} ms ({'within' if worst < TARGET_MS else 'OVER'} the {TARGET_MS:.0f} ms target)"
     )
 
 
