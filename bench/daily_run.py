@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "digest_delivery_bench"
 PG = "postgres://postgres@127.0.0.1:5432"
 SMTP_PORT = 2551
+SEMANTIC = "--semantic" in sys.argv
+SEED_MATCHES = "--seed-matches" in sys.argv
 WORDS = [
     "diffusion",
     "transformer",
@@ -156,6 +158,9 @@ def bench_env(var_dir: str) -> dict[str, str]:
             "SITE_URL": "https://papers.example.org",
             "VAR_DIR": var_dir,
             "LOG_LEVEL": "WARNING",
+            # Keyword/category matching; --semantic adds the sentence-embedding model (much slower).
+            "MATCH_SEMANTIC": "1" if SEMANTIC else "0",
+            "MATCH_CHUNK_SIZE": "100",
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -242,6 +247,28 @@ def _subscriber_extra() -> dict[str, str]:
     }
 
 
+def matches_seed() -> None:
+    """What a matching run leaves behind, written directly: 20 scored matches per subscriber."""
+    from django.db import connection
+
+    from digest.matching.engine import Config
+
+    low = Config().threshold
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO matching_match (subscriber_id, paper_id, score, why, created_at)
+            SELECT s.id, p.id, %(low)s + (1 - %(low)s) * ((s.id * 31 + p.id * 17) %% 100) / 100.0,
+                'Matches your keywords: ' || split_part(s.keywords, E'\n', 1), now() - interval '30 minutes'
+            FROM subscriptions_subscriber s
+            CROSS JOIN LATERAL (
+                SELECT id FROM papers_paper WHERE (id + s.id) %% 50 = 0 ORDER BY id LIMIT 20
+            ) p
+            """,
+            {"low": low},
+        )
+
+
 def broker_idle(app: object) -> bool:
     import redis
 
@@ -309,9 +336,12 @@ def run(subscribers: int, papers: int, timeout: float) -> dict[str, object]:
         total_started = time.perf_counter()
 
         t = time.perf_counter()
-        process_new_papers.delay()
-        time.sleep(1)
-        wait_until(lambda: broker_idle(app), timeout)
+        if SEED_MATCHES:
+            matches_seed()
+        else:
+            process_new_papers.delay()
+            time.sleep(1)
+            wait_until(lambda: broker_idle(app), timeout)
         timings["match"] = time.perf_counter() - t
         matches = Match.objects.count()
 
@@ -388,12 +418,18 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--papers", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--semantic", action="store_true", help="match with sentence embeddings too")
+    parser.add_argument(
+        "--seed-matches",
+        action="store_true",
+        help="write 20 matches per subscriber in SQL instead of running the engine",
+    )
     args = parser.parse_args()
     for n in args.subscribers:
         # A fresh interpreter per size: Django and the Celery app are configured once per process.
         if len(args.subscribers) > 1:
             subprocess.run([sys.executable, __file__, "--subscribers", str(n), "--papers", str(args.papers),
-                            "--timeout", str(args.timeout)], check=True)  # fmt: skip
+                            "--timeout", str(args.timeout), *(["--semantic"] if SEMANTIC else []), *(["--seed-matches"] if SEED_MATCHES else [])], check=True)  # fmt: skip
             continue
         report(run(n, args.papers, args.timeout))
 

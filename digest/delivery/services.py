@@ -406,8 +406,10 @@ class ChunkReport:
 def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
     """Send a chunk of digests over one connection, claiming each row just before its message.
 
-    Progress is committed per recipient: claim (status "sending"), transmit, record the outcome. A
-    duplicate of this task finds the rows locked or already claimed and sends nothing.
+    Progress is committed per recipient: claim (status "sending"), transmit, record the outcome. The
+    outcome of one message is committed in the same transaction as the claim of the next, so each
+    message costs one durable commit; the outcome of the last is committed on its own. A duplicate
+    of this task finds the rows locked or already claimed and sends nothing.
     """
     report = ChunkReport()
     if delivery_health().paused:
@@ -416,6 +418,8 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
     mine = _rows_lock(sorted(set(delivery_ids)))
     report.skipped_locked = len(set(delivery_ids)) - len(mine)
     transport: Transport | None = None
+    pending: _Pending | None = None
+    retry_ids: list[tuple[int, datetime]] = []
     try:
         deliveries_prepare(delivery_ids=mine)
         now = timezone.now()
@@ -423,31 +427,25 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
             Delivery.objects.claimable(now)
             .filter(id__in=mine, prepared_at__isnull=False)
             .select_related("subscriber")
-            .prefetch_related(Prefetch("items", queryset=DeliveryItem.objects.select_related("paper")))
+            .prefetch_related(
+                Prefetch("items", queryset=DeliveryItem.objects.select_related("paper")), "subscriber__topics"
+            )
             .order_by("id")
         )
-        retry_ids: list[tuple[int, datetime]] = []
-        for row in rows:
-            subscriber = row.subscriber
-            if subscriber.status != "active":
-                # Unsubscribed (or suppressed) since the row was queued: this digest is void.
-                Delivery.objects.filter(pk=row.pk, status__in=CLAIMABLE).update(
-                    status=OutboxStatus.FAILED, last_error=f"subscriber is {subscriber.status}"
-                )
-                report.failed += 1
-                continue
-            started = time.perf_counter()
-            raw, subject = digest_message_bytes(delivery=row, items=list(row.items.all()))
-            report.render_seconds += time.perf_counter() - started
+        # Everything is rendered before the first byte goes out, so nothing but the SMTP dialogue
+        # happens between a message's transmission and the commit of its outcome.
+        started = time.perf_counter()
+        messages = [(row, *digest_message_bytes(delivery=row, items=list(row.items.all()))) for row in rows]
+        report.render_seconds = time.perf_counter() - started
+        for index, (row, raw, subject) in enumerate(messages):
             _rate_wait()
-            claimed_at = timezone.now()
-            claimed = Delivery.objects.filter(pk=row.pk, status__in=CLAIMABLE).update(
-                status=OutboxStatus.SENDING,
-                claimed_at=claimed_at,
-                attempts=F("attempts") + 1,
-                subject=subject,
-            )
-            if claimed != 1:
+            with transaction.atomic():
+                if pending is not None:
+                    _pending_record(pending, report, retry_ids)
+                    pending = None
+                claimed = _delivery_claim(row, subject)
+            if not claimed:
+                report.failed += _delivery_void(row)
                 continue
             if transport is None:
                 transport = transport_open()
@@ -455,41 +453,87 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
             result = transport.send(
                 Outgoing(
                     sender=envelope_sender(settings.DEFAULT_FROM_EMAIL),
-                    recipient=subscriber.email,
+                    recipient=row.subscriber.email,
                     raw=raw,
-                    django_message=_django_message_from_raw(raw, subscriber.email),
+                    django_message=_django_message_from_raw(raw, row.subscriber.email),
                 )
             )
             report.send_seconds += time.perf_counter() - started
-            retry_at = outcome_record(model=Delivery, pk=row.pk, attempts=row.attempts + 1, result=result)
-            if result.outcome is Outcome.SENT:
-                report.sent += 1
-            elif result.outcome is Outcome.HARD_BOUNCE:
-                report.bounced += 1
-                address_hard_bounced(
-                    subscriber_id=subscriber.pk, recipient=subscriber.email, detail=result.detail
-                )
-            elif retry_at is not None:
-                report.retrying += 1
-                retry_ids.append((row.pk, retry_at))
-                if result.unreachable:
-                    # The server is unreachable: the rest of the chunk waits with this row instead
-                    # of each recipient timing out in turn. Not an attempt for them.
-                    rest = [r.pk for r in rows if r.pk > row.pk]
+            pending = _Pending(row=row, result=result)
+            if result.outcome is Outcome.TRANSIENT and result.unreachable:
+                # The server is unreachable: the rest of the chunk waits with this row instead of
+                # each recipient timing out in turn. Not an attempt for them.
+                with transaction.atomic():
+                    retry_at = _pending_record(pending, report, retry_ids)
+                    pending = None
+                    rest = [r.pk for r, _, _ in messages[index + 1 :]]
                     Delivery.objects.filter(id__in=rest, status__in=CLAIMABLE).update(
                         status=OutboxStatus.RETRYING, next_attempt_at=retry_at
                     )
+                if retry_at is not None:
                     retry_ids.extend((pk, retry_at) for pk in rest)
                     report.retrying += len(rest)
-                    break
-            else:
-                report.failed += 1
+                break
+        if pending is not None:
+            with transaction.atomic():
+                _pending_record(pending, report, retry_ids)
+                pending = None
         _retries_schedule(retry_ids)
     finally:
         if transport is not None:
             transport.close()
         _rows_unlock(mine)
     return report
+
+
+@dataclass(slots=True)
+class _Pending:
+    row: Delivery
+    result: Result
+
+
+def _delivery_claim(row: Delivery, subject: str) -> bool:
+    """The conditional UPDATE: still waiting, and the subscriber still wants mail (an unsubscribe
+    after the row was queued wins)."""
+    from subscriptions.models import Subscriber
+
+    claimed = Delivery.objects.filter(
+        pk=row.pk, status__in=CLAIMABLE, subscriber__status=Subscriber.Status.ACTIVE
+    ).update(
+        status=OutboxStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1, subject=subject
+    )
+    return claimed == 1
+
+
+def _delivery_void(row: Delivery) -> int:
+    """A row that lost its claim because its subscriber left is closed; returns 1 if it was."""
+    from subscriptions.models import Subscriber
+
+    return (
+        Delivery.objects.filter(pk=row.pk, status__in=CLAIMABLE)
+        .exclude(subscriber__status=Subscriber.Status.ACTIVE)
+        .update(status=OutboxStatus.FAILED, last_error="subscriber no longer active")
+    )
+
+
+def _pending_record(
+    pending: _Pending, report: ChunkReport, retry_ids: list[tuple[int, datetime]]
+) -> datetime | None:
+    row, result = pending.row, pending.result
+    retry_at = outcome_record(model=Delivery, pk=row.pk, attempts=row.attempts + 1, result=result)
+    if result.outcome is Outcome.SENT:
+        report.sent += 1
+    elif result.outcome is Outcome.HARD_BOUNCE:
+        report.bounced += 1
+        address_hard_bounced(
+            subscriber_id=row.subscriber_id, recipient=row.subscriber.email, detail=result.detail
+        )
+    elif retry_at is not None:
+        report.retrying += 1
+        retry_ids.append((row.pk, retry_at))
+    else:
+        report.failed += 1
+    return retry_at
 
 
 def _retries_schedule(retry_ids: list[tuple[int, datetime]]) -> None:
