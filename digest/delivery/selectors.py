@@ -68,7 +68,8 @@ def digest_candidates_many(
     *, windows: dict[int, tuple[datetime, datetime]], limit: int
 ) -> dict[int, list[Match]]:
     """`digest.matching.selectors.digest_candidates` for a whole chunk of subscribers in one query:
-    subscriber id -> their best matches made in [since, until), best first, at most `limit`.
+    subscriber id -> their best matches made in [since, until), best first, at most `limit`
+    (only the fields a digest freezes are loaded, not the papers).
 
     Same filters and order as the matching app's selector (visible, above the relevance threshold,
     never in an earlier digest, not disliked); a test keeps the two equal. One query instead of one
@@ -104,7 +105,7 @@ def digest_candidates_many(
             )
         )
         .filter(rank__lte=limit)
-        .select_related("paper")
+        .only("id", "subscriber_id", "paper_id", "score", "why")
         .order_by("subscriber_id", "rank")
     )
     result: dict[int, list[Match]] = defaultdict(list)

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from digest.delivery import schedule
@@ -41,6 +41,7 @@ from digest.emails import (
     email_render,
     message_from_rendered,
 )
+from digest.papers.models import Paper
 
 logger = logging.getLogger(__name__)
 
@@ -427,15 +428,14 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
             Delivery.objects.claimable(now)
             .filter(id__in=mine, prepared_at__isnull=False)
             .select_related("subscriber")
-            .prefetch_related(
-                Prefetch("items", queryset=DeliveryItem.objects.select_related("paper")), "subscriber__topics"
-            )
+            .prefetch_related("subscriber__topics")
             .order_by("id")
         )
+        items = _items_load([row.pk for row in rows])
         # Everything is rendered before the first byte goes out, so nothing but the SMTP dialogue
         # happens between a message's transmission and the commit of its outcome.
         started = time.perf_counter()
-        messages = [(row, *digest_message_bytes(delivery=row, items=list(row.items.all()))) for row in rows]
+        messages = [(row, *digest_message_bytes(delivery=row, items=items.get(row.pk, []))) for row in rows]
         report.render_seconds = time.perf_counter() - started
         for index, (row, raw, subject) in enumerate(messages):
             _rate_wait()
@@ -484,6 +484,32 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
             transport.close()
         _rows_unlock(mine)
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenItem:
+    """A digest entry as rendering reads it; a paper object is shared by every digest of a chunk."""
+
+    paper_id: int
+    paper: Paper
+    position: int
+    score: float
+    why: str
+
+
+def _items_load(delivery_ids: list[int]) -> dict[int, list[FrozenItem]]:
+    rows = list(
+        DeliveryItem.objects.filter(delivery_id__in=delivery_ids)
+        .order_by("delivery_id", "position")
+        .values_list("delivery_id", "paper_id", "position", "score", "why")
+    )
+    papers = Paper.objects.in_bulk({paper_id for _, paper_id, _, _, _ in rows})
+    result: dict[int, list[FrozenItem]] = {}
+    for delivery_id, paper_id, position, score, why in rows:
+        result.setdefault(delivery_id, []).append(
+            FrozenItem(paper_id, papers[paper_id], position, score, why)
+        )
+    return result
 
 
 @dataclass(slots=True)
