@@ -181,11 +181,17 @@ def _papers_version_sql() -> str:
     return _PAPERS_VERSION.format(paper=Paper._meta.db_table)
 
 
+def _version_row(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 def papers_state() -> FeedState:
     """The latest-papers feed depends on every visible paper."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + _papers_version_sql(), [True, True])
-        seen, modified, top, hidden, featured = cursor.fetchone()
+    row = _version_row("SELECT " + _papers_version_sql(), [True, True])
+    assert row is not None  # an aggregate always answers one row
+    seen, modified, top, hidden, featured = row
     return _state(None, (seen, modified, top, hidden, featured), (seen, modified))
 
 
@@ -202,9 +208,7 @@ def topic_state(*, slug: str) -> FeedState | None:
         f"(SELECT MAX(e.paper_id) FROM {examples} e WHERE e.topic_id = t.id) AS v_example_top "
         f"FROM {Topic._meta.db_table} t WHERE t.slug = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [True, True, slug])
-        row = cursor.fetchone()
+    row = _version_row(sql, [True, True, slug])
     if row is None:
         return None
     pk, name, slug, description, keywords, created_at = row[:6]
