@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from digest.curation.charts import Series, daily_bars_svg, ranking_bars_svg
-from digest.curation.selectors import daily_counts, days_back, delivery_daily_counts, most_followed_topics
+from digest.curation.selectors import (
+    daily_counts,
+    days_back,
+    delivery_daily_counts,
+    delivery_health_cached,
+    most_followed_topics,
+)
 from digest.papers.models import Paper
 
 DAY_CHOICES = (7, 30, 90)
@@ -83,5 +89,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "day_choices": DAY_CHOICES,
         "n_days": n_days,
         "computed_at": data["computed_at"],
+        "health": delivery_health_cached(),
     }
     return TemplateResponse(request, "admin/curation/dashboard.html", context)

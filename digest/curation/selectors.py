@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -129,3 +130,13 @@ def subscriber_export_rows(*, queryset: QuerySet, include_email: bool) -> Iterat
 
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
+
+
+def delivery_health_cached() -> Any:
+    """E's delivery health (complaint rate, paused sending, rows in doubt), at most a minute old:
+    the admin shows it on every outbox page and the counts cover a day of sending."""
+    from django.core.cache import cache
+
+    from digest.delivery.selectors import delivery_health
+
+    return cache.get_or_set("admin:delivery-health", delivery_health, 60)

@@ -129,6 +129,28 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        from digest.curation.selectors import delivery_health_cached
+
+        health = delivery_health_cached()
+        if health.paused:
+            self.message_user(
+                request,
+                f"Digest sending is paused: {health.complaints_last_day} spam complaint(s) for "
+                f"{health.sent_last_day} digest(s) in the last day.",
+                messages.ERROR,
+            )
+        elif health.warning:
+            self.message_user(
+                request,
+                f"Spam complaints are high: {health.complaints_last_day} for {health.sent_last_day} digest(s) "
+                "in the last day.",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
     def retry_view(self, request: HttpRequest, delivery_id: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse("Use POST.", status=405)

@@ -55,3 +55,14 @@ def test_chart_labels_are_escaped_and_bars_scale_to_the_largest_value() -> None:
     assert "<b>" not in svg
     assert "&lt;t&gt;" in svg and "&lt;b&gt;" in svg
     assert 'width="390.0"' in svg and 'width="195.0"' in svg
+
+
+def test_a_high_complaint_rate_is_shown_on_the_dashboard_and_the_outbox(admin_client: Client) -> None:
+    from digest.delivery.models import DeliveryEvent
+
+    delivery = DeliveryFactory(status="sent", sent_at=timezone.now())
+    DeliveryEvent.objects.create(kind="complaint", subscriber=delivery.subscriber, source="smtp")
+    dashboard = admin_client.get(DASHBOARD).content.decode()
+    assert "Digest sending is paused" in dashboard
+    outbox = admin_client.get(reverse("admin:delivery_delivery_changelist")).content.decode()
+    assert "Digest sending is paused" in outbox
