@@ -44,6 +44,8 @@ beat: install
 
 bench: install services
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/daily_run.py --subscribers 10000 --seed-matches
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/mail
