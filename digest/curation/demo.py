@@ -1,4 +1,4 @@
-"""The `manage.py demo` step that gives the demo an admin login."""
+"""The `manage.py demo` steps of curation: a few curated topics, and an admin login."""
 
 from __future__ import annotations
 
@@ -11,6 +11,46 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 DEMO_ADMIN = "admin"
+
+# Curated topics matching the bundled Hugging Face sample (keywords: one term or "phrase" a line).
+DEMO_TOPICS = [
+    (
+        "Vision and image generation",
+        "vision",
+        "Image and video generation, diffusion models and visual understanding.",
+        ['"image generation"', '"video generation"', "diffusion", '"vision language"', "segmentation"],
+    ),
+    (
+        "Large language models",
+        "language-models",
+        "Training, reasoning and evaluation of large language models.",
+        ['"large language model"', "LLM", "reasoning", '"chain of thought"', '"instruction tuning"'],
+    ),
+    (
+        "Robotics and agents",
+        "robotics",
+        "Robot learning, reinforcement learning and autonomous agents.",
+        ["robot", '"reinforcement learning"', "embodied", "agent", "manipulation"],
+    ),
+    (
+        "Efficient machine learning",
+        "efficient-ml",
+        "Making models smaller and faster: quantization, sparsity, distillation, efficient attention.",
+        ["quantization", "pruning", "distillation", '"efficient inference"', '"sparse attention"'],
+    ),
+]
+
+
+def step_demo_topics(command: BaseCommand) -> None:
+    """Create the demo topics once; a topic a curator since edited is left as it is."""
+    from digest.papers.models import Topic
+
+    for name, slug, description, keywords in DEMO_TOPICS:
+        if Topic.objects.filter(slug=slug).exists() or Topic.objects.filter(name=name).exists():
+            command.stdout.write(f"  topic {name!r} kept")
+            continue
+        Topic.objects.create(name=name, slug=slug, description=description, keywords="\n".join(keywords))
+        command.stdout.write(f"  topic {name!r} created")
 
 
 def demo_login_file() -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from digest.curation.demo import step_admin_login
+from digest.curation.demo import step_admin_login, step_demo_topics
 from digest.delivery.demo import step_send_demo_digests
 from digest.ingest.errors import IngestError
 from digest.matching.demo import step_match_demo_papers
@@ -44,6 +44,7 @@ Step = Callable[[BaseCommand], None]
 # Order matters: later steps (subscribers, digests, ...) may rely on the papers being there.
 STEPS: list[tuple[str, Step]] = [
     ("sample papers", step_ingest_sample_papers),
+    ("curated topics", step_demo_topics),
     ("demo subscribers", step_demo_subscribers),
     ("matches for the demo subscribers", step_match_demo_papers),
     ("digests for the demo subscribers", step_send_demo_digests),
