@@ -33,6 +33,16 @@ PREVIEW_DAYS = (7, 30, 90, 365)
 PREVIEW_LIMIT = 20
 
 
+def _default_preview_days() -> int:
+    """30 days, or the shortest window that reaches the newest visible paper: an instance whose
+    sources paused (or the demo's older sample) still shows a preview by default."""
+    latest = Paper.objects.visible().order_by("-published_at").values_list("published_at", flat=True).first()
+    if latest is None:
+        return 30
+    age = timezone.now() - latest
+    return next((d for d in PREVIEW_DAYS if d >= 30 and age <= timedelta(days=d)), PREVIEW_DAYS[-1])
+
+
 def _terms(search_term: str) -> list[str]:
     """Words, with "quoted phrases" kept together, as the admin's own search splits them."""
     return [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', search_term) if (a or b).strip()]
@@ -405,11 +415,11 @@ class TopicAdmin(admin.ModelAdmin):
         from digest.matching.selectors import topic_ranking
 
         try:
-            days = int(request.GET.get("days", 30))
+            days = int(request.GET.get("days", 0))
         except ValueError:
-            days = 30
+            days = 0
         if days not in PREVIEW_DAYS:
-            days = 30
+            days = _default_preview_days()
         if "keywords" in request.GET:
             topic.keywords = request.GET["keywords"][:5000]
         ranked = topic_ranking(topic=topic, since=timezone.now() - timedelta(days=days), limit=PREVIEW_LIMIT)

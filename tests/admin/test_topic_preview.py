@@ -57,8 +57,17 @@ def test_the_preview_window_counts_days_back_from_now(curator_client: Client, to
     url = reverse("admin:papers_topic_preview", args=[topic.pk])
     assert _preview_ids(curator_client.get(url, {"days": "7"})) == []
     assert len(_preview_ids(curator_client.get(url, {"days": "30"}))) == 1
-    # Anything but the offered windows falls back to 30 days instead of failing.
+    # Anything but the offered windows falls back to the default instead of failing.
     assert curator_client.get(url, {"days": "-5"}).context["days"] == 30
+
+
+def test_by_default_the_preview_reaches_back_to_the_newest_paper(
+    curator_client: Client, topic: Topic
+) -> None:
+    PaperFactory(title="Protein folding, an old result", published_at=timezone.now() - timedelta(days=200))
+    response = curator_client.get(reverse("admin:papers_topic_preview", args=[topic.pk]))
+    assert response.context["days"] == 365
+    assert len(_preview_ids(response)) == 1
 
 
 def test_the_topic_list_counts_subscribers(curator_client: Client, topic: Topic) -> None:
