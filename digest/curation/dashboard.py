@@ -68,12 +68,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         cache.set(key, data, CACHE_SECONDS)
     charts = [
         daily_bars_svg(
-            title="Digests sent and failed per day",
+            title=CHART_TITLES[0],
             days=days,
             series=[Series("sent", data["sent"], "#2e7d32"), Series("failed", data["failed"], "#c62828")],
         ),
         daily_bars_svg(
-            title="New subscribers and unsubscribes per day",
+            title=CHART_TITLES[1],
             days=days,
             series=[
                 Series("new", data["new_subscribers"], "#1565c0"),
@@ -81,11 +81,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             ],
         ),
         daily_bars_svg(
-            title="Papers ingested per day",
+            title=CHART_TITLES[2],
             days=days,
             series=[Series("new papers", data["papers"], "#6a1b9a")],
         ),
-        ranking_bars_svg(title="Most followed topics (active subscribers)", rows=data["topics"]),
+        ranking_bars_svg(title=CHART_TITLES[3], rows=data["topics"]),
     ]
     context = {
         **admin.site.each_context(request),
