@@ -642,13 +642,21 @@ class Engine:
         author = np.full(len(rows), -1, dtype=np.int64)
         for i in np.flatnonzero(followed).tolist():
             wanted = set(self.followed[lo + int(rows[i])])
-            author[i] = next(j for j, key in enumerate(self.corpus.author_keys[int(cols[i])]) if key in wanted)
+            author[i] = next(
+                j for j, key in enumerate(self.corpus.author_keys[int(cols[i])]) if key in wanted
+            )
         # Winners share reasons (a topic's best paper is many subscribers' best paper), so each
         # part of a reason is built once and reused; only own-keyword reasons are per subscriber.
         featured = self.featured[cols].tolist()
         whys = []
         for s, paper, why_interest, why_author, like, star in zip(
-            rows.tolist(), cols.tolist(), interest.tolist(), author.tolist(), liked_row.tolist(), featured, strict=True
+            rows.tolist(),
+            cols.tolist(),
+            interest.tolist(),
+            author.tolist(),
+            liked_row.tolist(),
+            featured,
+            strict=True,
         ):
             if why_author < 0 and like < 0 and not star and why_interest >= 0:
                 why = self._topic_why.get((why_interest, paper))
@@ -662,7 +670,11 @@ class Engine:
     def _why(self, paper: int, interest: int, author: int, liked: int, subscriber: int) -> str:
         parts = []
         if author >= 0:
-            names = self.corpus.author_names[paper] if self.corpus.author_names else self.corpus.author_keys[paper]
+            names = (
+                self.corpus.author_names[paper]
+                if self.corpus.author_names
+                else self.corpus.author_keys[paper]
+            )
             parts.append(f"by {names[author]}, whom you follow")
         if interest >= 0:
             part = self._interest_part.get((interest, paper))
@@ -685,7 +697,9 @@ class Engine:
         if liked >= 0:
             part = self._liked_part.get(liked)
             if part is None:
-                part = self._liked_part[liked] = f"similar to “{_shorten(self.corpus.titles[liked])}” you liked"
+                part = self._liked_part[liked] = (
+                    f"similar to “{_shorten(self.corpus.titles[liked])}” you liked"
+                )
             parts.append(part)
         if self.featured[paper]:
             parts.append("featured by the curators")
