@@ -141,6 +141,27 @@ def transactional_email_send(*, email_id: int, transport: Transport | None = Non
     return result
 
 
+def transactional_recover(*, now: datetime) -> int:
+    """Account mail whose task was lost (a broker restart) is enqueued again; one left "sending" by a
+    crash past the lease goes back to the queue marked `may_have_sent`. Returns how many were
+    enqueued."""
+    lease = now - timedelta(seconds=settings.DELIVERY_SENDING_LEASE_SECONDS)
+    TransactionalEmail.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=lease).update(
+        status=OutboxStatus.RETRYING, may_have_sent=True, next_attempt_at=now
+    )
+    stale = now - timedelta(seconds=settings.DELIVERY_REDISPATCH_SECONDS)
+    ids = list(
+        TransactionalEmail.objects.filter(status__in=CLAIMABLE, created_at__lt=stale)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=stale))
+        .values_list("id", flat=True)[:1000]
+    )
+    from digest.delivery.tasks import transactional_email_send_task
+
+    for email_id in ids:
+        transactional_email_send_task.delay_on_commit(email_id)
+    return len(ids)
+
+
 def outcome_record(
     *, model: type, pk: int, attempts: int, result: Result, in_transmission: bool = True
 ) -> datetime | None:
@@ -325,6 +346,7 @@ def digests_due(*, now: datetime | None = None, dry_run: bool = False) -> DueRes
             transaction.set_rollback(True)
         return DueResult(queued=queued, dispatched=0, recovered=0)
     recovered = deliveries_recover(now=now)
+    transactional_recover(now=now)
     if delivery_health().paused:
         logger.error("digest sending is paused: the complaint rate of the last day is too high")
         return DueResult(queued=0, dispatched=0, recovered=recovered)
