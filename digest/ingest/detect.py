@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -66,7 +67,7 @@ def detect(head: bytes, *, name_hint: str = "") -> str:
         raise IngestError("the input is empty")
     reason = _binary_reason(head)
     if reason:
-        raise IngestError(f"cannot ingest {reason}")
+        raise IngestError(f"this is {reason}, not a text, JSON, CSV or XML file")
     text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
     first_line = text.split("\n", 1)[0].strip()
     if text.startswith("<"):
@@ -105,7 +106,9 @@ def records(
     try:
         head = stream.read(HEAD_BYTES)
         stream.seek(0)
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
+        if isinstance(stream, gzip.GzipFile):
+            raise IngestError(f"the compressed input is truncated or corrupt ({error})") from None
         raise IngestError(f"cannot read the input: {error}") from None
     if format is None:
         format = detect(head, name_hint=name_hint)
@@ -114,5 +117,5 @@ def records(
     else:
         reason = _binary_reason(head)
         if reason:
-            raise IngestError(f"cannot ingest {reason} as {format}")
+            raise IngestError(f"this is {reason}, not {format} input")
     return format, PARSERS[format](stream)

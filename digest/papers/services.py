@@ -7,10 +7,12 @@ sources) and only what changed is written, in bulk (`digest.papers.bulk`).
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import queue
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, suppress
 from datetime import datetime
@@ -334,7 +336,10 @@ def ingest_location(
             on_batch = None
             if progress:
                 on_batch = _progress_bar(stream, stack)
-            ingest_records(run=run, records=parsed, on_batch=on_batch)
+            try:
+                ingest_records(run=run, records=parsed, on_batch=on_batch)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+                raise IngestError(f"the compressed input is truncated or corrupt ({error})") from None
     except IngestError as error:
         _finish(run, IngestRun.Status.FAILED, error=str(error))
         error.run_id = run.pk

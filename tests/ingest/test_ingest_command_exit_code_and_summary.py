@@ -39,7 +39,7 @@ def test_rejected_records_are_listed_on_stderr(write: Callable[[str, str], Path]
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\x00\x01\x02binary", "cannot ingest binary data"),
+        (b"\x00\x01\x02binary", "this is binary data"),
         (b"plain prose that is no known format", "could not recognise the format"),
         (b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><feed>&a;</feed>", "refused for safety"),
     ],
@@ -87,5 +87,5 @@ def test_the_command_process_exits_non_zero(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"CommandError: cannot ingest {bad}: cannot ingest binary data (a NUL byte at offset 0)"
+        f"CommandError: cannot ingest {bad}: this is binary data (a NUL byte at offset 0), not a text, JSON, CSV or XML file"
     ]

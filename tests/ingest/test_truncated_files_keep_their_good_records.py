@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from digest.ingest.errors import IngestError
 from digest.papers.models import IngestRun, Paper
 from tests.ingest.conftest import ARXIV_CSV, DATA, HF_PAGES, Ingest
 
@@ -42,3 +46,13 @@ def test_a_truncated_csv(ingest: Ingest, write: Callable[[str, bytes], Path]) ->
     assert run.format == "arxiv-csv"
     assert run.new >= 10
     assert run.rejected == 1
+
+
+@pytest.mark.parametrize("copies", [1, 400], ids=["cut inside the head", "cut while streaming"])
+def test_a_truncated_gzip_file_fails_in_one_line(
+    ingest: Ingest, write: Callable[[str, bytes], Path], copies: int
+) -> None:
+    packed = gzip.compress((DATA / "snapshot.jsonl").read_bytes() * copies)
+    with pytest.raises(IngestError, match="compressed input is truncated or corrupt"):
+        ingest(write("cut.jsonl.gz", packed[: len(packed) - 12]))
+    assert IngestRun.objects.get().status == IngestRun.Status.FAILED
