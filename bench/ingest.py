@@ -231,6 +231,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=2_000)
     parser.add_argument("--keep-db", action="store_true", help="Leave the benchmark database behind")
+    parser.add_argument(
+        "--without-fulltext",
+        action="store_true",
+        help="Drop the admin's full-text GIN index on papers first, to show what it costs ingestion",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/digest_bench")
@@ -255,6 +260,9 @@ def main() -> None:
 
     logging.getLogger("digest.papers.services").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
+    if args.without_fulltext:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS paper_search_fts")
 
     def truncate() -> None:
         with connection.cursor() as cursor:
@@ -270,7 +278,8 @@ def main() -> None:
             generate(data, count)
             size_mb = data.stat().st_size / 1e6
             print(
-                f"{count:,} synthetic arXiv records, {size_mb:.0f} MB of JSON lines, {args.repeats} repeat(s)"
+                f"{count:,} synthetic arXiv records, {size_mb:.0f} MB of JSON lines, {args.repeats} repeat(s), "
+                + ("admin full-text index dropped" if args.without_fulltext else "full product schema")
             )
 
             def parse_only() -> None:
