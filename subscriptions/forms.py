@@ -139,7 +139,11 @@ class SubscribeForm(ScheduleFieldsMixin):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
+    # "Subscribe to papers like this" from a paper page: the paper becomes their first example.
+    paper = forms.ModelChoiceField(queryset=Paper.objects.visible(), required=False, widget=forms.HiddenInput)
+
     field_order = ["email", "topics", "keywords", "frequency", "weekday", "send_hour", "timezone", "consent"]
+    interest_fields = ("topics", "keywords", "paper")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -152,6 +156,15 @@ class SubscribeForm(ScheduleFieldsMixin):
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
 
+    def has_interest_elsewhere(self, cleaned: dict[str, Any]) -> bool:
+        return cleaned.get("paper") is not None
+
+    @property
+    def liked_paper(self) -> Paper | None:
+        if self.is_bound:
+            return getattr(self, "cleaned_data", {}).get("paper")
+        return self.initial.get("paper")
+
     def preferences(self) -> Preferences:
         data = self.cleaned_data
         return Preferences(
@@ -161,6 +174,7 @@ class SubscribeForm(ScheduleFieldsMixin):
             timezone=data["timezone"],
             topics=list(data["topics"]),
             keywords=data["keywords"],
+            example_papers=[data["paper"]] if data.get("paper") else None,
         )
 
 

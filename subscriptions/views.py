@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from digest.papers.models import Paper, Topic
 from subscriptions import links, ratelimit, services
 from subscriptions.forms import EmailChangeForm, EmailRequestForm, ManageForm, SubscribeForm, consent_wording
 from subscriptions.models import Subscriber
@@ -83,8 +84,24 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             # Whatever happened (new, pending, active, rate limited), the answer is the same.
             return redirect("subscriptions:subscribe-sent")
     else:
-        form = SubscribeForm()
+        form = SubscribeForm(initial=_subscribe_initial(request))
     return render(request, "subscriptions/subscribe.html", {"form": form})
+
+
+def _subscribe_initial(request: HttpRequest) -> dict[str, object]:
+    """Preselect what the "subscribe" buttons on topic and paper pages point at (`?topic=`, `?paper=`)."""
+    initial: dict[str, object] = {}
+    slug = request.GET.get("topic", "")[:120]
+    if slug and (topic := Topic.objects.filter(slug=slug).first()):
+        initial["topics"] = [topic]
+    paper_id = request.GET.get("paper", "")
+    if (
+        paper_id.isdigit()
+        and len(paper_id) < 19
+        and (paper := Paper.objects.visible().filter(pk=paper_id).first())
+    ):
+        initial["paper"] = paper
+    return initial
 
 
 def subscribe_sent(request: HttpRequest) -> HttpResponse:
