@@ -88,10 +88,8 @@ def _preferences_apply(subscriber: Subscriber, prefs: Preferences) -> None:
 
 def _matches_refresh(subscriber: Subscriber) -> None:
     """Re-rank after interests change, after the commit (a worker, or in-process when embedded)."""
-    try:
-        from digest.matching.tasks import matches_refresh_task
-    except ImportError:  # a deployment without the matching app
-        return
+    from digest.matching.tasks import matches_refresh_task  # matching imports subscriptions' models
+
     matches_refresh_task.delay_on_commit([subscriber.pk])
 
 

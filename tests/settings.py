@@ -12,6 +12,9 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-to-pass-the-check")
 os.environ.setdefault("SITE_URL", "http://testserver")
+# Tests that exercise the sentence-embedding path switch it on themselves; the rest stay lexical
+# even in a development venv that has the semantic extra installed.
+os.environ.setdefault("MATCH_SEMANTIC", "0")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="digest-test-var-"))
 
 from digest.settings import *  # noqa: F403
