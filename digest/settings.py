@@ -236,7 +236,9 @@ DELIVERY_DUE_EVERY_MINUTES = env_int("DELIVERY_DUE_EVERY_MINUTES", 5, minimum=1)
 DKIM_DOMAIN = env_str("DKIM_DOMAIN", "")
 DKIM_SELECTOR = env_str("DKIM_SELECTOR", "digest")
 DKIM_PRIVATE_KEY_PATH = env_str("DKIM_PRIVATE_KEY_PATH", "")
-ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")} if env_str("ANYMAIL_WEBHOOK_SECRET", "") else {}
+ANYMAIL = (
+    {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")} if env_str("ANYMAIL_WEBHOOK_SECRET", "") else {}
+)
 CELERY_BEAT_SCHEDULE["delivery-send-due"] = {
     "task": "delivery.digests_due",
     "schedule": crontab(minute=f"*/{DELIVERY_DUE_EVERY_MINUTES}"),
