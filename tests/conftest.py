@@ -3,7 +3,9 @@ a real SMTP server (aiosmtpd) and a real browser (Debian's chromium through Play
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -60,6 +62,14 @@ def worker_env(broker_url: str, db_name: str) -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class CeleryWorker:
     """A real `celery worker` process on the test database, started and stopped by the test."""
 
@@ -69,6 +79,7 @@ class CeleryWorker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.name = f"test-{os.getpid()}-{time.monotonic_ns()}@localhost"
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -84,19 +95,29 @@ class CeleryWorker:
                 "--without-mingle",
                 "--without-heartbeat",
                 "-n",
-                f"test-{os.getpid()}-{time.monotonic_ns()}@localhost",
+                self.name,
             ],
             cwd=ROOT,
             env=self.env,
+            # A worker outliving an interrupted test run would steal the next run's tasks.
+            preexec_fn=_die_with_parent,
         )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop(signal.SIGKILL)
+            raise
+
+    def _wait_ready(self) -> None:
         from digest.celery import app
 
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("celery worker exited during start-up")
-            replies = app.control.ping(timeout=0.5)
-            if replies:
+            # Ask this worker by name: any other worker on the broker must not count as ready.
+            if app.control.ping(destination=[self.name], timeout=0.5):
                 return
         raise RuntimeError("celery worker did not answer a ping within 60 s")
 
@@ -130,8 +151,8 @@ def celery_worker(transactional_db: None, broker_url: str) -> Iterator[CeleryWor
     app.conf.update(task_always_eager=False, broker_url=broker_url)
     _reset_broker_connections(app)
     worker = CeleryWorker(worker_env(broker_url, connection.settings_dict["NAME"]))
-    worker.start()
     try:
+        worker.start()
         yield worker
     finally:
         worker.stop()
