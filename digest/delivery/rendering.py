@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core import signing
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -17,7 +16,7 @@ from digest.delivery.models import Delivery, DeliveryItem
 from digest.emails import Rendered, dkim_sign_configured, email_mime_bytes, email_render
 from digest.papers.models import Paper
 from subscriptions.models import Subscriber
-from subscriptions.tokens import Purpose
+from subscriptions.tokens import Purpose, token_make
 
 SNIPPET_CHARS = 280  # about three lines of the 600 px layout
 MAX_AUTHORS = 6
@@ -39,9 +38,8 @@ def authors_line(names: Sequence[str]) -> str:
 
 
 # --- Links ---------------------------------------------------------------------------------------
-# A digest carries about 25 signed absolute links. `reverse()` and building a signer cost more than
-# the whole template fill, so routes are resolved once into (prefix, suffix) pieces and signers are
-# kept per purpose. The links are the same as those of `subscriptions.links` and
+# A digest carries about 25 signed absolute links. `reverse()` costs more than the whole template
+# fill, so routes are resolved once into (prefix, suffix) pieces. The links are the same as those of `subscriptions.links` and
 # `digest.matching.links` (a test compares them).
 
 # Digits pass both the int and the str path converters.
@@ -80,25 +78,12 @@ def route_url(name: str, *args: str | int) -> str | None:
     return "".join(out)
 
 
-@functools.cache
-def _signer(purpose: Purpose) -> signing.TimestampSigner:
-    from subscriptions import tokens
-
-    return tokens._signer(purpose)
-
-
-def link_token(purpose: Purpose, subscriber: Subscriber, extra: str = "") -> str:
-    """What `subscriptions.tokens.token_make` makes, with the signer built once."""
-    payload = signing.b64_encode(f"{subscriber.pk}:{subscriber.token_version}:{extra}".encode()).decode()
-    return _signer(purpose).sign(payload)
-
-
 def paper_url(paper: Paper) -> str:
     return route_url("paper-detail", paper.pk) or paper.abs_url or settings.SITE_URL
 
 
 def view_url(delivery: Delivery) -> str:
-    token = link_token(Purpose.VIEW_DIGEST, delivery.subscriber, str(delivery.pk))
+    token = token_make(purpose=Purpose.VIEW_DIGEST, subscriber=delivery.subscriber, extra=str(delivery.pk))
     return route_url("delivery:view", token) or settings.SITE_URL
 
 
@@ -164,7 +149,7 @@ def digest_context(
     subscriber = delivery.subscriber
     papers = []
     for item in items:
-        feedback = link_token(Purpose.FEEDBACK, subscriber, str(item.paper_id))
+        feedback = token_make(purpose=Purpose.FEEDBACK, subscriber=subscriber, extra=str(item.paper_id))
         papers.append(
             {
                 **_paper_entry(item.paper),
@@ -188,9 +173,11 @@ def digest_context(
         "topics": topics,
         "since": f"{since:%-d %b %Y}",
         "frequency": subscriber.frequency,
-        "manage_url": route_url("subscriptions:manage", link_token(Purpose.MANAGE, subscriber)),
+        "manage_url": route_url(
+            "subscriptions:manage", token_make(purpose=Purpose.MANAGE, subscriber=subscriber)
+        ),
         "unsubscribe_url": route_url(
-            "subscriptions:unsubscribe", link_token(Purpose.UNSUBSCRIBE, subscriber)
+            "subscriptions:unsubscribe", token_make(purpose=Purpose.UNSUBSCRIBE, subscriber=subscriber)
         ),
         "feed_url": route_url("feed-personal-rss", subscriber.feed_token),
         "view_url": None if for_browser else view_url(delivery),
