@@ -189,6 +189,8 @@ def build_index(corpus: Corpus, phrases: set[str], config: Config) -> _Index:
 
 
 def _interest_terms(interest: Interest, config: Config) -> list[tuple[Term, float]]:
+    if not interest.name and not interest.text:
+        return [(term, 1.0) for term in parse_terms(interest.keywords)]
     weighted: dict[str, tuple[Term, float]] = {}
     for term in parse_terms(interest.keywords) + parse_words(interest.name):
         weighted.setdefault(term.key, (term, 1.0))
@@ -208,6 +210,8 @@ def _query_rows(
     share its derivational root, at `sibling_weight` of its own weight."""
     rows, cols, vals = [], [], []
     for row, terms in enumerate(term_lists):
+        if not terms:
+            continue
         seen: dict[int, float] = {}
         for term, weight in terms:
             column = vocabulary.get(term.key)
@@ -223,10 +227,13 @@ def _query_rows(
 
 
 def _padded(lists: Sequence[Sequence[int]], n: int, fill: int) -> np.ndarray:
-    width = max((len(items) for items in lists), default=0)
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
+    width = int(lengths.max()) if n else 0
     out = np.full((n, width), fill, dtype=np.int64)
-    for row, items in enumerate(lists):
-        out[row, : len(items)] = items
+    if lengths.any():
+        rows = np.repeat(np.arange(n), lengths)
+        columns = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        out[rows, columns] = np.fromiter((item for items in lists for item in items), dtype=np.int64)
     return out
 
 
@@ -287,7 +294,6 @@ class Engine:
                 self.siblings.setdefault(root(key), []).append(column)
         width = self.index.weights.shape[1]
         self.weights_t = self.index.weights.T.tocsr()
-        self.present_t = self.index.present.T.tocsr()
 
         # Shared topics: scored once for every paper, as float32 (topics x papers).
         self.topic_scores, self.topic_lexical = self._interest_scores(
@@ -362,7 +368,7 @@ class Engine:
         self._interest_part: dict[tuple[int, int], str] = {}
         self._liked_part: dict[int, str] = {}
         self._present: dict[int, frozenset[int]] = {}
-        self._checks: dict[int, list[tuple[str, str, tuple[int, ...], float]]] = {}
+        self._checks: dict[int, list[tuple[str, str, frozenset[int]]]] = {}
 
     # --- scoring pieces ------------------------------------------------------------------------
 
@@ -402,7 +408,7 @@ class Engine:
                 expanded = np.asarray((centroid @ self.index.unit.T).todense(), dtype=np.float32)
                 raw_max = raw.max(axis=1, keepdims=True)
                 raw = raw + config.prf_weight * raw_max * expanded
-        lexical = (1 - np.exp(-raw / config.lexical_scale)).astype(np.float32)
+        lexical = -np.expm1(raw * np.float32(-1 / config.lexical_scale), dtype=np.float32)
         embeddings = self.corpus.embeddings
         vectors = [interest.embedding if interest is not None else None for interest in interests]
         has_vector = np.asarray([v is not None for v in vectors])[:, None]
@@ -420,6 +426,9 @@ class Engine:
             # Rocchio: the centroid of the example papers, compared with every paper.
             mean = _row_mean_matrix(examples, len(examples), self.n_papers)
             example = self._centroid_similarity(mean)
+        if not has_vector.any() and not has_examples.any():
+            # Text alone (every personal keyword row): the weighted mean below would be the identity.
+            return lexical, lexical
         # Weighted mean of what this interest has: text alone, text and meaning, plus examples.
         w_sem = np.where(has_vector, config.semantic_weight, 0).astype(np.float32)
         w_ex = np.where(has_examples, config.example_weight, 0).astype(np.float32)
@@ -563,34 +572,33 @@ class Engine:
 
     # --- explanations --------------------------------------------------------------------------
 
-    def _interest_checks(
-        self, terms: list[tuple[Term, float]]
-    ) -> list[tuple[str, str, tuple[int, ...], float]]:
-        """Per term: (display, key, the columns that count as containing it, importance)."""
+    def _interest_checks(self, terms: list[tuple[Term, float]]) -> list[tuple[str, str, frozenset[int]]]:
+        """Per term, the most telling first: (display, key, the columns that count as containing it)."""
         vocabulary, idf = self.index.vocabulary, self.index.idf
         checks = []
         for term, weight in terms:
             column = vocabulary.get(term.key)
             if column is not None:
-                checks.append((term.display, term.key, (column,), weight * float(idf[column])))
+                checks.append((weight * float(idf[column]), term.display, term.key, frozenset((column,))))
             elif not term.is_phrase:
-                related = tuple(self.siblings.get(root(term.key), ()))
+                related = self.siblings.get(root(term.key), ())
                 if related:
                     best = max(float(idf[c]) for c in related)
-                    checks.append(
-                        (term.display, term.key, related, weight * self.config.sibling_weight * best)
-                    )
-        checks.sort(key=lambda check: -check[3])
-        return checks
+                    importance = weight * self.config.sibling_weight * best
+                    checks.append((importance, term.display, term.key, frozenset(related)))
+        checks.sort(key=lambda check: -check[0])
+        return [(display, key, columns) for _, display, key, columns in checks]
 
-    def _matched_terms(self, checks: list[tuple[str, str, tuple[int, ...], float]], paper: int) -> list[str]:
+    def _matched_terms(self, checks: list[tuple[str, str, frozenset[int]]], paper: int) -> list[str]:
         """The query terms this paper contains (directly or through a derivational sibling), the
         most telling first."""
         present = self._present.get(paper)
         if present is None:
             indptr, indices = self.index.present.indptr, self.index.present.indices
             present = self._present[paper] = frozenset(indices[indptr[paper] : indptr[paper + 1]].tolist())
-        hits = [(display, key) for display, key, columns, _ in checks if any(c in present for c in columns)]
+        hits = [(display, key) for display, key, columns in checks if not present.isdisjoint(columns)]
+        if not any(" " in key for _, key in hits):
+            return [display for display, _ in hits[:3]]
         # "quantum annealing" already says "annealing": a word inside a matched phrase adds nothing.
         phrase_words = {w for _, key in hits if " " in key for w in key.split()}
         return [display for display, key in hits if " " in key or key not in phrase_words][:3]
@@ -647,25 +655,33 @@ class Engine:
             )
         # Winners share reasons (a topic's best paper is many subscribers' best paper), so each
         # part of a reason is built once and reused; only own-keyword reasons are per subscriber.
-        featured = self.featured[cols].tolist()
-        whys = []
-        for s, paper, why_interest, why_author, like, star in zip(
-            rows.tolist(),
-            cols.tolist(),
-            interest.tolist(),
-            author.tolist(),
-            liked_row.tolist(),
-            featured,
-            strict=True,
-        ):
-            if why_author < 0 and like < 0 and not star and why_interest >= 0:
-                why = self._topic_why.get((why_interest, paper))
-                if why is None:
-                    why = self._topic_why[(why_interest, paper)] = self._why(paper, why_interest, -1, -1, -1)
-                whys.append(why)
-            else:
-                whys.append(self._why(paper, why_interest, why_author, like, lo + s))
-        return whys
+        featured = self.featured[cols]
+        whys = np.empty(len(rows), dtype=object)
+        # The common case, a topic's paper and nothing personal: one string per (topic, paper),
+        # handed out to every winner that shares it without a per-winner Python step.
+        simple = (author < 0) & (liked_row < 0) & ~featured & (interest >= 0)
+        pairs, inverse = np.unique(interest[simple] * self.n_candidates + cols[simple], return_inverse=True)
+        shared = np.empty(len(pairs), dtype=object)
+        for position, pair in enumerate(pairs.tolist()):
+            key = divmod(pair, self.n_candidates)
+            why = self._topic_why.get(key)
+            if why is None:
+                why = self._topic_why[key] = self._why(key[1], key[0], -1, -1, -1)
+            shared[position] = why
+        whys[simple] = shared[inverse.ravel()]
+        rest = np.flatnonzero(~simple)
+        whys[rest] = [
+            self._why(paper, why_interest, why_author, like, lo + s)
+            for s, paper, why_interest, why_author, like in zip(
+                rows[rest].tolist(),
+                cols[rest].tolist(),
+                interest[rest].tolist(),
+                author[rest].tolist(),
+                liked_row[rest].tolist(),
+                strict=True,
+            )
+        ]
+        return whys.tolist()
 
     def _why(self, paper: int, interest: int, author: int, liked: int, subscriber: int) -> str:
         parts = []

@@ -310,6 +310,8 @@ _QUOTED_OR_WORD = re.compile(r'"([^"]+)"|“([^”]+)”|(\S+)')
 def parse_terms(text: str) -> list[Term]:
     """Keyword lines as written by curators and subscribers: `"quoted phrases"` match as phrases,
     other words each on their own; a hyphenated word (`self-supervised`) is a phrase too."""
+    if not text:
+        return []
     terms: dict[str, Term] = {}
     for line in text.splitlines():
         for quoted, curly, bare in _QUOTED_OR_WORD.findall(line):
