@@ -33,7 +33,6 @@ from mjml import mjml_to_html
 TEMPLATE_DIR = Path(settings.BASE_DIR) / "templates" / "emails"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _SPACE = re.compile(r"\s+")
-_BLANK_LINES = re.compile(r"\n{3,}")
 _INDENT = re.compile(r"\n[ \t]+")
 _TAG = re.compile(r"{%.*?%}")
 
@@ -129,21 +128,47 @@ def _fast_text(value: object) -> str:
         return ""
     if type(value) is str:
         return value
+    if isinstance(value, str):
+        return str(value)
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        # What `localize` makes of an int when nothing is grouped (forloop.counter), without its
+        # lookups of the active language's formats.
+        return str(value)
     from django.utils.formats import localize
 
     return str(localize(value))
 
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\"']")
+class SharedText(str):
+    """Text that appears in many emails of a run: a paper's title, authors, abstract snippet.
+
+    It is HTML-escaped once, here, instead of in every email that shows it. HTML templates print
+    the escaped form through `__html__` (the protocol Django's own escaping honours); plain-text
+    templates print the text as it is.
+    """
+
+    escaped: str
+
+    def __new__(cls, value: str) -> SharedText:
+        text = super().__new__(cls, value)
+        text.escaped = html.escape(value)
+        return text
+
+    def __html__(self) -> str:
+        return self.escaped
 
 
 def _fast_html(value: object) -> str:
-    from django.utils.safestring import SafeData
-
     if type(value) is str:
-        return value if _NEEDS_ESCAPE.search(value) is None else html.escape(value)
-    if isinstance(value, SafeData):
-        return str(value)
+        # Five substring tests are several times faster than a regular expression or html.escape
+        # on the usual value, which has nothing to escape.
+        if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+            return html.escape(value)
+        return value
+    if type(value) is SharedText:
+        return value.escaped
+    if isinstance(value, str) and hasattr(value, "__html__"):
+        return value.__html__()  # type: ignore[no-any-return]
     return html.escape(_fast_text(value))
 
 
@@ -282,6 +307,14 @@ class Rendered:
     html: str | None
 
 
+def _blank_lines_collapse(text: str) -> str:
+    """Two or more blank lines in a row (left by template tags on lines of their own) become one.
+    A few passes of str.replace: several times faster than the regular expression it replaces."""
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
+
+
 def email_render(*, name: str, context: dict[str, object], text_only: bool = False) -> Rendered:
     """Fill the three templates of `name`. The subject is folded to one line, so no template value
     can add a header through it."""
@@ -292,7 +325,7 @@ def email_render(*, name: str, context: dict[str, object], text_only: bool = Fal
     }
     ctx = {**base, **context}
     subject = _SPACE.sub(" ", subject_template(name).render(ctx)).strip()
-    text = _BLANK_LINES.sub("\n\n", text_template(name).render(ctx)).strip() + "\n"
+    text = _blank_lines_collapse(text_template(name).render(ctx)).strip() + "\n"
     html_part = None
     template = None if text_only else html_template(name)
     if template is not None:

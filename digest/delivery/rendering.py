@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from digest.delivery.models import Delivery, DeliveryItem
-from digest.emails import Rendered, dkim_sign_configured, email_mime_bytes, email_render
+from digest.emails import Rendered, SharedText, dkim_sign_configured, email_mime_bytes, email_render
 from digest.papers.models import Paper
 from subscriptions.models import Subscriber
 from subscriptions.tokens import Purpose, token_make
@@ -87,9 +87,14 @@ def view_url(delivery: Delivery) -> str:
     return route_url("delivery:view", token) or settings.SITE_URL
 
 
-# Static parts of a paper's entry, shared by every digest it appears in during this process.
+# Static parts of a paper's entry, shared by every digest it appears in during this process (and
+# HTML-escaped once, as SharedText).
 _PAPER_CACHE: dict[tuple[int, object], dict[str, object]] = {}
 _PAPER_CACHE_MAX = 20000
+
+
+def _shared(text: str | None) -> SharedText | None:
+    return None if text is None else SharedText(text)
 
 
 def _paper_entry(paper: Paper) -> dict[str, object]:
@@ -99,14 +104,14 @@ def _paper_entry(paper: Paper) -> dict[str, object]:
         if len(_PAPER_CACHE) >= _PAPER_CACHE_MAX:
             _PAPER_CACHE.clear()
         entry = {
-            "title": " ".join(paper.title.split()),
-            "url": paper_url(paper),
-            "authors": authors_line(paper.author_names or []),
-            "date": f"{paper.published_at:%-d %b %Y}",
-            "snippet": snippet(paper.abstract),
-            "abs_url": paper.abs_url,
-            "pdf_url": paper.pdf_url,
-            "code_url": (paper.code_urls or [None])[0],
+            "title": _shared(" ".join(paper.title.split())),
+            "url": _shared(paper_url(paper)),
+            "authors": _shared(authors_line(paper.author_names or [])),
+            "date": _shared(f"{paper.published_at:%-d %b %Y}"),
+            "snippet": _shared(snippet(paper.abstract)),
+            "abs_url": _shared(paper.abs_url),
+            "pdf_url": _shared(paper.pdf_url),
+            "code_url": _shared((paper.code_urls or [None])[0]),
         }
         _PAPER_CACHE[key] = entry
     return entry

@@ -67,3 +67,29 @@ def test_loop_variables_and_else_branches() -> None:
     assert filler.fast is not None
     context = {"ps": [{"ok": True, "v": "<"}, {"ok": False}, {"ok": 1, "v": None}]}
     assert filler.fast(context) == filler.template.render(Context(context)) == "1:&lt;,2:-,3:None"
+
+
+@pytest.mark.parametrize("name", ["digest"])
+def test_shared_text_is_escaped_in_html_and_plain_in_text(name: str) -> None:
+    sources = [(emails.mjml_compile(name), True), ((emails.TEMPLATE_DIR / f"{name}.txt").read_text(), False)]
+    context = _context([source for source, _ in sources], empty=False)
+    for paper in context["papers"]:  # type: ignore[attr-defined]
+        for key, value in paper.items():
+            paper[key] = emails.SharedText(value) if isinstance(value, str) else value
+    for source, autoescape in sources:
+        filler = emails.Filler(source, autoescape=autoescape)
+        output = filler.fast(context)  # type: ignore[misc]
+        assert output == filler.template.render(Context(context, autoescape=autoescape))
+        assert ("&lt;b&gt;x&lt;/b&gt; &amp; &#x27;q&#x27;" in output) is autoescape
+        assert ("<b>x</b> & 'q'" in output) is not autoescape
+
+
+def test_numbers_are_localised_like_django_with_and_without_grouping(settings: object) -> None:
+    source = "{{ n }}|{% for x in xs %}{{ forloop.counter }}{% endfor %}"
+    context = {"n": 1234567, "xs": range(3)}
+    for grouping in (False, True):
+        settings.USE_THOUSAND_SEPARATOR = grouping  # type: ignore[attr-defined]
+        for autoescape in (False, True):
+            filler = emails.Filler(source, autoescape=autoescape)
+            assert filler.fast(context) == filler.template.render(Context(context, autoescape=autoescape))  # type: ignore[misc]
+        assert ("1,234,567" in emails.Filler(source, autoescape=False).render(context)) is grouping
