@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -85,6 +86,13 @@ def token_make(*, purpose: Purpose, subscriber: Subscriber, extra: str = "") -> 
     """`extra` binds the token to one object (a paper id, a delivery id, a new address hash)."""
     payload = signing.b64_encode(f"{subscriber.pk}:{subscriber.token_version}:{extra}".encode()).decode()
     return _signer(purpose).sign(payload)
+
+
+def tokens_make(*, purpose: Purpose, subscriber: Subscriber, extras: Iterable[str]) -> list[str]:
+    """`token_make` for many objects of one subscriber at once (the papers of a digest)."""
+    signer = _signer(purpose)
+    prefix = f"{subscriber.pk}:{subscriber.token_version}:"
+    return [signer.sign(signing.b64_encode(f"{prefix}{extra}".encode()).decode()) for extra in extras]
 
 
 def token_read(*, purpose: Purpose, token: str, max_age: timedelta | None = None) -> tuple[Subscriber, str]:

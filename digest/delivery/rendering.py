@@ -16,7 +16,7 @@ from digest.delivery.models import Delivery, DeliveryItem
 from digest.emails import Rendered, SharedText, dkim_sign_configured, email_mime_bytes, email_render
 from digest.papers.models import Paper
 from subscriptions.models import Subscriber
-from subscriptions.tokens import Purpose, token_make
+from subscriptions.tokens import Purpose, token_make, tokens_make
 
 SNIPPET_CHARS = 280  # about three lines of the 600 px layout
 MAX_AUTHORS = 6
@@ -76,6 +76,25 @@ def route_url(name: str, *args: str | int) -> str | None:
         out.append(text)
         out.append(piece)
     return "".join(out)
+
+
+def feedback_url_pairs(
+    subscriber: Subscriber, paper_ids: Sequence[int]
+) -> list[tuple[str | None, str | None]]:
+    """("More like this", "Less like this") URLs per paper, each pair with its own signed token."""
+    tokens = tokens_make(
+        purpose=Purpose.FEEDBACK, subscriber=subscriber, extras=[str(pk) for pk in paper_ids]
+    )
+    pieces = _route("matching:feedback", 2)
+    if pieces is None:
+        return [
+            (route_url("matching:feedback", t, "more"), route_url("matching:feedback", t, "less"))
+            for t in tokens
+        ]
+    # Signed tokens are URL-safe by construction (base64url and ":"), so route_url's check of each
+    # argument is not needed here.
+    head, middle, tail = pieces
+    return [(f"{head}{t}{middle}more{tail}", f"{head}{t}{middle}less{tail}") for t in tokens]
 
 
 def paper_url(paper: Paper) -> str:
@@ -152,17 +171,11 @@ def digest_context(
     *, delivery: Delivery, items: Sequence[DeliveryItem], for_browser: bool = False
 ) -> dict[str, object]:
     subscriber = delivery.subscriber
-    papers = []
-    for item in items:
-        feedback = token_make(purpose=Purpose.FEEDBACK, subscriber=subscriber, extra=str(item.paper_id))
-        papers.append(
-            {
-                **_paper_entry(item.paper),
-                "why": item.why,
-                "more_url": route_url("matching:feedback", feedback, "more"),
-                "less_url": route_url("matching:feedback", feedback, "less"),
-            }
-        )
+    feedback = feedback_url_pairs(subscriber, [item.paper_id for item in items])
+    papers = [
+        {**_paper_entry(item.paper), "why": item.why, "more_url": more, "less_url": less}
+        for item, (more, less) in zip(items, feedback, strict=True)
+    ]
     topics = top_topics(subscriber, items)
     count = len(papers)
     subject = digest_subject(count, topics)

@@ -4,8 +4,9 @@ accept."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 
-from digest.delivery.rendering import paper_url, route_url
+from digest.delivery.rendering import feedback_url_pairs, paper_url, route_url
 from digest.matching.links import feedback_urls
 from subscriptions import links
 from subscriptions.tokens import Purpose, token_make
@@ -34,3 +35,12 @@ def test_routes_equal_the_apps_own_link_helpers() -> None:
     assert _strip_token(route_url("matching:feedback", token, "more") or "") == _strip_token(more)
     assert _strip_token(route_url("matching:feedback", token, "less") or "") == _strip_token(less)
     assert paper_url(paper) == f"http://testserver{paper.get_absolute_url()}"
+
+
+def test_a_digest_feedback_pair_is_exactly_the_matching_apps_pair_for_that_paper() -> None:
+    subscriber = SubscriberFactory()
+    papers = [PaperFactory() for _ in range(3)]
+    with time_machine.travel(1_800_000_000, tick=False):
+        pairs = feedback_url_pairs(subscriber, [paper.pk for paper in papers])
+        assert pairs == [feedback_urls(subscriber=subscriber, paper=paper) for paper in papers]
+    assert len({more for more, _ in pairs}) == 3

@@ -9,7 +9,7 @@ import time_machine
 from django.core import signing
 from django.test import override_settings
 
-from subscriptions.tokens import BadToken, Purpose, token_make, token_read
+from subscriptions.tokens import BadToken, Purpose, token_make, token_read, tokens_make
 from tests.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +53,12 @@ def test_a_new_secret_key_signs_at_once_and_the_old_one_still_reads() -> None:
         SECRET_KEY="a-rotated-secret-key-that-is-long-enough", SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
     ):
         assert token_read(purpose=Purpose.MANAGE, token=old)[0].pk == subscriber.pk
+
+
+def test_tokens_made_together_equal_tokens_made_one_by_one() -> None:
+    subscriber = SubscriberFactory()
+    with time_machine.travel(1_800_000_000, tick=False):
+        together = tokens_make(purpose=Purpose.FEEDBACK, subscriber=subscriber, extras=["1", "2", "3"])
+        assert together == [
+            token_make(purpose=Purpose.FEEDBACK, subscriber=subscriber, extra=extra) for extra in "123"
+        ]
