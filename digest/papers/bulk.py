@@ -7,10 +7,13 @@ Both take the same inputs and leave the same rows behind; the service decides *w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
@@ -71,33 +74,57 @@ def lock_batch() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
 
 
-def papers_read(*, keys: Sequence[str], title_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Existing papers with one of these keys or title keys, as plain dicts."""
-    select = f"SELECT {', '.join(READ_COLUMNS)} FROM {PAPER}"
-    rows: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        if is_postgres():
-            cursor.execute(
-                f"{select} WHERE key = ANY(%s) OR title_key = ANY(%s)", [list(keys), list(title_keys)]
-            )
-            rows = cursor.fetchall()
-        else:
-            for column, values in (("key", keys), ("title_key", title_keys)):
-                for chunk in _chunks(list(values), SQLITE_CHUNK):
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(f"{select} WHERE {column} IN ({marks})", list(chunk))
-                    rows.extend(cursor.fetchall())
-    result: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        values = dict(zip(READ_COLUMNS, row, strict=True))
+MATCH_COLUMNS = ("id", "key", "arxiv_id", "title_key", "content_hash")
+_TYPES = {"id": "bigint", "key": "varchar", "title_key": "varchar"}
+
+
+def papers_match(*, keys: Sequence[str], title_keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The identity and content hash of existing papers with one of these keys or title keys: enough
+    to tell which records are new and which change nothing, without reading any text."""
+    return _papers_where(MATCH_COLUMNS, (("key", keys), ("title_key", title_keys)))
+
+
+def papers_read(*, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Existing papers by id, every content column, as plain dicts."""
+    rows = _papers_where(READ_COLUMNS, (("id", ids),))
+    for values in rows:
         for column in JSON_COLUMNS:
             values[column] = _load_json(values[column])
         if not is_postgres():
             # SQLite hands datetimes back as text through a raw cursor; convert like the ORM would.
             for column in ("published_at", "updated_at", "modified_at"):
                 values[column] = _sqlite_datetime(values[column])
-        result[values["id"]] = values
-    return sorted(result.values(), key=lambda values: values["id"])
+    return rows
+
+
+def _papers_where(
+    columns: Sequence[str], conditions: Sequence[tuple[str, Sequence[Any]]]
+) -> list[dict[str, Any]]:
+    """Papers where any `column IN values` holds, each once, in id order."""
+    select = f"SELECT {', '.join(columns)} FROM {PAPER}"
+    rows: list[tuple[Any, ...]] = []
+    conditions = [(column, list(values)) for column, values in conditions if values]
+    if not conditions:
+        return []
+    with connection.cursor() as cursor:
+        if is_postgres():
+            # Each list goes as one space-joined string (keys and ids hold no spaces): binding
+            # thousands of values as an array parameter costs more on the client than the lookup.
+            where = " OR ".join(
+                f"{column} = ANY(string_to_array(%s, ' ')::{_TYPES[column]}[])" for column, _ in conditions
+            )
+            cursor.execute(
+                f"{select} WHERE {where}", [" ".join(map(str, values)) for _, values in conditions]
+            )
+            rows = cursor.fetchall()
+        else:
+            for column, values in conditions:
+                for chunk in _chunks(values, SQLITE_CHUNK):
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"{select} WHERE {column} IN ({marks})", list(chunk))
+                    rows.extend(cursor.fetchall())
+    by_id = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+    return [by_id[key] for key in sorted(by_id)]
 
 
 def _sqlite_datetime(value: object) -> object:
@@ -109,16 +136,28 @@ def _sqlite_datetime(value: object) -> object:
     return value
 
 
-def _db_row(columns: Sequence[str], row: dict[str, Any], postgres: bool) -> list[object]:
-    values: list[object] = []
-    for column in columns:
-        value = row[column]
-        if column in JSON_COLUMNS:
-            value = json.dumps(value, ensure_ascii=False) if value else "[]"
-        elif not postgres and isinstance(value, datetime):
-            value = connection.ops.adapt_datetimefield_value(value)
-        values.append(value)
+def _db_row(columns: tuple[str, ...], row: dict[str, Any], postgres: bool) -> list[object]:
+    get, json_positions = _layout(columns)
+    values = list(get(row))
+    for position in json_positions:
+        value = values[position]
+        if postgres:
+            # jsonb re-parses the text, so the fastest encoder will do.
+            values[position] = orjson.dumps(value or []).decode()
+        else:
+            # SQLite keeps the text as written: the same text as the ORM writes.
+            values[position] = json.dumps(value, ensure_ascii=False) if value else "[]"
+    if not postgres:
+        values = [
+            connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in values
+        ]
     return values
+
+
+@lru_cache(maxsize=8)
+def _layout(columns: tuple[str, ...]) -> tuple[Callable[[dict[str, Any]], tuple[Any, ...]], list[int]]:
+    """A getter of these columns from a row dict, and where the JSON ones are."""
+    return itemgetter(*columns), [i for i, column in enumerate(columns) if column in JSON_COLUMNS]
 
 
 def authors_ids(*, authors: dict[str, tuple[str, str]]) -> dict[str, int]:
@@ -129,24 +168,27 @@ def authors_ids(*, authors: dict[str, tuple[str, str]]) -> dict[str, int]:
         return ids
     with connection.cursor() as cursor:
         if is_postgres():
-            cursor.execute(f"SELECT key, id FROM {AUTHOR} WHERE key = ANY(%s)", [keys])
+            # Insert first: a batch's unknown authors are mostly new ones, and only the keys that
+            # existed need a second look. COPY into a staging table, because psycopg adapting
+            # three long lists as array parameters costs more than the whole insert.
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS ingest_author_stage "
+                "(key varchar(300), name varchar(300), match_key varchar(300)) ON COMMIT DELETE ROWS"
+            )
+            with cursor.copy("COPY ingest_author_stage (key, name, match_key) FROM STDIN") as copy:
+                for key in keys:
+                    copy.write_row((key, *authors[key]))
+            cursor.execute(
+                f"INSERT INTO {AUTHOR} (key, name, match_key) SELECT key, name, match_key "
+                f"FROM ingest_author_stage ON CONFLICT (key) DO NOTHING RETURNING key, id"
+            )
             ids.update(cursor.fetchall())
-            missing = [key for key in keys if key not in ids]
-            if missing:
+            if len(ids) < len(keys):
                 cursor.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS ingest_author_stage "
-                    "(key varchar(300), name varchar(300), match_key varchar(300)) ON COMMIT DELETE ROWS"
-                )
-                with cursor.copy("COPY ingest_author_stage (key, name, match_key) FROM STDIN") as copy:
-                    for key in missing:
-                        name, match_key = authors[key]
-                        copy.write_row((key, name, match_key))
-                cursor.execute(
-                    f"INSERT INTO {AUTHOR} (key, name, match_key) SELECT key, name, match_key "
-                    f"FROM ingest_author_stage ON CONFLICT (key) DO NOTHING RETURNING key, id"
+                    f"SELECT a.key, a.id FROM {AUTHOR} a JOIN ingest_author_stage s ON s.key = a.key"
                 )
                 ids.update(cursor.fetchall())
-                cursor.execute("TRUNCATE ingest_author_stage")
+            cursor.execute("TRUNCATE ingest_author_stage")
         else:
             cursor.executemany(
                 f"INSERT OR IGNORE INTO {AUTHOR} (key, name, match_key) VALUES (%s, %s, %s)",
@@ -159,31 +201,38 @@ def authors_ids(*, authors: dict[str, tuple[str, str]]) -> dict[str, int]:
     return ids
 
 
-def papers_insert(*, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert new papers; returns their ids by key."""
+def papers_insert(*, rows: list[dict[str, Any]]) -> None:
+    """Insert new papers, setting each row's "id"."""
     if not rows:
-        return {}
-    columns = ", ".join(INSERT_COLUMNS)
-    keys = [row["key"] for row in rows]
-    ids: dict[str, int] = {}
+        return
     with connection.cursor() as cursor:
         if is_postgres():
-            with cursor.copy(f"COPY {PAPER} ({columns}) FROM STDIN") as copy:
+            # Ids drawn up front (one statement) let COPY carry them, instead of reading every new
+            # paper back by key afterwards to learn its id.
+            cursor.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{PAPER}', 'id')) FROM generate_series(1, %s)",
+                [len(rows)],
+            )
+            for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
+                row["id"] = new_id
+            columns = ("id", *INSERT_COLUMNS)
+            with cursor.copy(f"COPY {PAPER} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(_db_row(INSERT_COLUMNS, row, True))
-            cursor.execute(f"SELECT key, id FROM {PAPER} WHERE key = ANY(%s)", [keys])
-            ids.update(cursor.fetchall())
+                    copy.write_row(_db_row(columns, row, True))
         else:
             marks = ", ".join(["%s"] * len(INSERT_COLUMNS))
             cursor.executemany(
-                f"INSERT INTO {PAPER} ({columns}) VALUES ({marks})",
+                f"INSERT INTO {PAPER} ({', '.join(INSERT_COLUMNS)}) VALUES ({marks})",
                 [_db_row(INSERT_COLUMNS, row, False) for row in rows],
             )
+            keys = [row["key"] for row in rows]
+            ids: dict[str, int] = {}
             for chunk in _chunks(keys, SQLITE_CHUNK):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"SELECT key, id FROM {PAPER} WHERE key IN ({marks})", list(chunk))
                 ids.update(cursor.fetchall())
-    return ids
+            for row in rows:
+                row["id"] = ids[row["key"]]
 
 
 def papers_update(*, rows: list[dict[str, Any]]) -> None:
@@ -200,7 +249,7 @@ def papers_update(*, rows: list[dict[str, Any]]) -> None:
                 f"COPY ingest_paper_stage (id, {', '.join(CONTENT_COLUMNS)}) FROM STDIN"
             ) as copy:
                 for row in rows:
-                    copy.write_row([row["id"], *_db_row(CONTENT_COLUMNS, row, True)])
+                    copy.write_row(_db_row(("id", *CONTENT_COLUMNS), row, True))
             assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
             cursor.execute(f"UPDATE {PAPER} p SET {assignments} FROM ingest_paper_stage s WHERE p.id = s.id")
             cursor.execute("TRUNCATE ingest_paper_stage")
@@ -220,8 +269,10 @@ def authorships_replace(*, paper_ids: list[int], links: list[tuple[int, int, int
                 cursor.execute(f"DELETE FROM {PAPER_AUTHOR} WHERE paper_id = ANY(%s)", [paper_ids])
             if links:
                 with cursor.copy(f"COPY {PAPER_AUTHOR} (paper_id, author_id, position) FROM STDIN") as copy:
-                    for link in links:
-                        copy.write_row(link)
+                    # Three integers need no escaping: COPY's text format by hand is the fastest.
+                    copy.write(
+                        "".join(f"{paper}\t{author}\t{position}\n" for paper, author, position in links)
+                    )
         else:
             for chunk in _chunks(paper_ids, SQLITE_CHUNK):
                 marks = ", ".join(["%s"] * len(chunk))

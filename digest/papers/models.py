@@ -101,8 +101,16 @@ class Paper(models.Model):
 
 
 class PaperAuthor(models.Model):
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
+    # Ingestion COPYs several of these per paper. Database foreign keys would check each row
+    # against both tables, costing more than storing the paper itself (see bench/ingest.py); the
+    # rows are only written by ingestion, with ids it just read or created, and deletes cascade
+    # through Django either way. The (paper, position) constraint's index serves lookups by paper.
+    paper = models.ForeignKey(
+        Paper, on_delete=models.CASCADE, related_name="authorships", db_constraint=False, db_index=False
+    )
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="authorships", db_constraint=False
+    )
     position = models.PositiveSmallIntegerField()
 
     class Meta:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-import queue
-import threading
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, closing, suppress
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -25,6 +24,7 @@ from django.utils import timezone
 from digest.ingest import detect, normalise
 from digest.ingest.errors import IngestError
 from digest.ingest.fetch import fetch, is_url
+from digest.ingest.parallel import in_child_process
 from digest.ingest.records import PaperRecord, Reject
 from digest.papers import bulk
 from digest.papers.models import IngestRun, Source
@@ -33,8 +33,10 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
 MAX_REJECTS_KEPT = 200
+# Author ids remembered during a run: ~100 bytes each, so at most ~50 MB on the largest inputs.
+AUTHORS_REMEMBERED = 500_000
 
-__all__ = ["IngestError", "ingest_location", "ingest_records", "source_claim_due"]
+__all__ = ["IngestError", "ingest_location", "source_claim_due"]
 
 
 # --- Merging one record into the stored state ---------------------------------------------------
@@ -60,7 +62,7 @@ def _hash(row: dict[str, Any]) -> str:
     )
 
 
-def _row_new(record: PaperRecord, now: datetime) -> dict[str, Any]:
+def _row_new(record: PaperRecord, now: datetime, content_hash: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": None,
         "key": record.key,
@@ -84,8 +86,16 @@ def _row_new(record: PaperRecord, now: datetime) -> dict[str, Any]:
         "hidden": False,
         "featured": False,
     }
-    row["content_hash"] = _hash(row)
+    row["content_hash"] = content_hash or _hash(row)
     return row
+
+
+def _fresh_hash(record: PaperRecord) -> str | None:
+    """The content hash of the paper this record alone makes; None when that depends on the time
+    of storing (no publication date)."""
+    if record.published_at is None:
+        return None
+    return _row_new(record, record.published_at)["content_hash"]
 
 
 def _rank(arxiv_id: str | None) -> int:
@@ -125,17 +135,14 @@ def _merge(row: dict[str, Any], record: PaperRecord) -> None:
     row["has_code"] = bool(row["code_urls"])
 
 
-class _Batch:
-    """The stored papers a batch touches, indexed the ways records find them."""
+class _Index:
+    """Stored papers indexed the ways records find them."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.by_key: dict[str, dict[str, Any]] = {}
         self.by_title: dict[str, dict[str, Any]] = {}
         self.title_only: dict[str, dict[str, Any]] = {}
-        self.rows = rows
         for row in rows:
-            row["stored_hash"] = row["content_hash"]
-            row["stored_authors"] = list(row["author_names"])
             self._index(row)
 
     def _index(self, row: dict[str, Any]) -> None:
@@ -150,11 +157,22 @@ class _Batch:
             return self.by_key.get(record.arxiv_id) or self.title_only.get(record.title_key)
         return self.by_key.get(record.key) or self.by_title.get(record.title_key)
 
-    def apply(self, record: PaperRecord, now: datetime) -> str:
+
+class _Batch(_Index):
+    """The stored papers a batch touches, merged with its records one by one."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            row["stored_hash"] = row["content_hash"]
+            row["stored_authors"] = list(row["author_names"])
+        super().__init__(rows)
+        self.rows = rows
+
+    def apply(self, record: PaperRecord, fresh_hash: str | None, now: datetime) -> str:
         """'new', 'updated' or 'unchanged' for this record."""
         row = self.find(record)
         if row is None:
-            row = _row_new(record, now)
+            row = _row_new(record, now, fresh_hash)
             row["stored_hash"] = None
             row["stored_authors"] = None
             self.rows.append(row)
@@ -175,29 +193,50 @@ class _Batch:
         return "updated"
 
 
-def _authors_for(rows: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    authors: dict[str, tuple[str, str]] = {}
-    for row in rows:
-        for name in row["author_names"]:
-            key = normalise.author_key(name)
-            if key not in authors:
-                authors[key] = (name, normalise.author_match_key(name))
-    return authors
+Parsed = tuple[PaperRecord, str | None]  # a record and its _fresh_hash
 
 
-def _store_batch(records: list[PaperRecord]) -> dict[str, int]:
+def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[int], set[int]]:
+    """(positions of records, ids of stored papers) where the record provably changes nothing: its
+    own content hash equals the stored paper's, and no other record of the batch can reach that
+    paper (by key or title key), so the paper's text never needs reading."""
+    index = _Index(stored)
+    keys = Counter(record.key for record, _ in parsed)
+    titles = Counter(record.title_key for record, _ in parsed)
+    positions: set[int] = set()
+    ids: set[int] = set()
+    for position, (record, fresh_hash) in enumerate(parsed):
+        row = index.find(record)
+        if (
+            row is not None
+            and fresh_hash is not None
+            and row["content_hash"] == fresh_hash
+            and keys[row["key"]] == 1
+            and titles[row["title_key"]] == 1
+        ):
+            positions.add(position)
+            ids.add(row["id"])
+    return positions, ids
+
+
+def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, int]:
+    """Merge one batch into the store. `author_ids` (key -> id) is the run's memory of authors,
+    filled here, so each author is looked up or created once per run rather than once per batch."""
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
     with transaction.atomic():
         bulk.lock_batch()
-        batch = _Batch(
-            bulk.papers_read(
-                keys=list({r.key for r in records} | {r.arxiv_id for r in records if r.arxiv_id}),
-                title_keys=list({r.title_key for r in records}),
-            )
+        stored = bulk.papers_match(
+            keys=list({r.key for r, _ in parsed} | {r.arxiv_id for r, _ in parsed if r.arxiv_id}),
+            title_keys=list({r.title_key for r, _ in parsed}),
         )
-        for record in records:
-            counts[batch.apply(record, now)] += 1
+        quiet, settled = _unchanged(parsed, stored)
+        counts["unchanged"] += len(quiet)
+        reachable = [row["id"] for row in stored if row["id"] not in settled]
+        batch = _Batch(bulk.papers_read(ids=reachable) if reachable else [])
+        for position, (record, fresh_hash) in enumerate(parsed):
+            if position not in quiet:
+                counts[batch.apply(record, fresh_hash, now)] += 1
         inserts = [row for row in batch.rows if row["id"] is None]
         updates = [
             row for row in batch.rows if row["id"] is not None and row["content_hash"] != row["stored_hash"]
@@ -205,10 +244,8 @@ def _store_batch(records: list[PaperRecord]) -> dict[str, int]:
         relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
         if not inserts and not updates:
             return counts
-        author_ids = bulk.authors_ids(authors=_authors_for(relinks))
-        new_ids = bulk.papers_insert(rows=inserts)
-        for row in inserts:
-            row["id"] = new_ids[row["key"]]
+        _authors_remember(relinks, author_ids)
+        bulk.papers_insert(rows=inserts)
         bulk.papers_update(rows=updates)
         links = [
             (row["id"], author_ids[normalise.author_key(name)], position)
@@ -219,6 +256,21 @@ def _store_batch(records: list[PaperRecord]) -> dict[str, int]:
             paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None], links=links
         )
     return counts
+
+
+def _authors_remember(rows: list[dict[str, Any]], author_ids: dict[str, int]) -> None:
+    """Add the ids of these rows' authors to `author_ids`, creating the authors not stored yet (the
+    first spelling seen of a name becomes its display name)."""
+    if len(author_ids) > AUTHORS_REMEMBERED:
+        author_ids.clear()  # bounded memory on huge inputs; the authors are simply looked up again
+    missing: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        for name in row["author_names"]:
+            key = normalise.author_key(name)
+            if key not in author_ids and key not in missing:
+                missing[key] = (name, normalise.author_match_key(name))
+    if missing:
+        author_ids.update(bulk.authors_ids(authors=missing))
 
 
 # --- Runs ----------------------------------------------------------------------------------------
@@ -239,67 +291,45 @@ def _batches(parsed: Iterable[PaperRecord | Reject]) -> Iterator[tuple[list[Pape
         yield batch, rejects
 
 
-_DONE = object()
+def _parse(location: str, format: str | None) -> Iterator[Any]:
+    """Runs in the parser process: the format name, then (records with their fresh hashes, rejects,
+    bytes of input read so far) per batch."""
+    with ExitStack() as stack:
+        stream = _open(location, stack)
+        name, parsed = detect.records(stream, format=format, name_hint=location)
+        yield name
+        for records, rejects in _batches(parsed):
+            position = None
+            with suppress(OSError, ValueError):
+                position = stream.tell()
+            yield [(record, _fresh_hash(record)) for record in records], rejects, position
 
 
-def _read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """Run `items` in a thread, `depth` ahead: parsing the next batch overlaps with the database
-    working on this one (the driver releases the GIL while it waits for the server)."""
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                buffer.put(item)
-            buffer.put(_DONE)
-        except BaseException as error:  # handed to the consumer, which re-raises it
-            buffer.put(error)
-
-    thread = threading.Thread(target=produce, name="ingest-parser", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        # Unblock a producer waiting on a full buffer so the thread ends.
-        while thread.is_alive():
-            with suppress(queue.Empty):
-                buffer.get(timeout=0.1)
-
-
-def ingest_records(
-    *, run: IngestRun, records: Iterable[PaperRecord | Reject], on_batch: Callable[[], None] | None = None
-) -> IngestRun:
-    """Store parsed records batch by batch, counting into `run` (saved after every batch, so a run
-    interrupted half-way shows how far it got; re-running it is safe)."""
-    for batch, rejects in _read_ahead(_batches(records)):
+def _ingest_batches(
+    run: IngestRun, batches: Iterator[Any], on_batch: Callable[[int | None], None] | None
+) -> None:
+    """Store parsed batches, counting into `run` (saved after every batch, so a run interrupted
+    half-way shows how far it got; re-running it is safe)."""
+    author_ids: dict[str, int] = {}
+    for parsed, rejects, position in batches:
         for item in rejects:
             run.rejected += 1
             if len(run.rejects) < MAX_REJECTS_KEPT:
                 run.rejects.append({"record": item.record, "reason": item.reason})
-        if batch:
+        if parsed:
             try:
-                counts = _store_batch(batch)
+                counts = _store_batch(parsed, author_ids)
             except IntegrityError:
                 # Someone else stored one of these papers between our read and write: read again.
                 logger.warning("ingest batch collided with a concurrent write; retrying it once")
-                counts = _store_batch(batch)
+                author_ids.clear()
+                counts = _store_batch(parsed, author_ids)
             run.new += counts["new"]
             run.updated += counts["updated"]
             run.unchanged += counts["unchanged"]
         run.save(update_fields=["new", "updated", "unchanged", "rejected", "rejects"])
         if on_batch:
-            on_batch()
-    return run
+            on_batch(position)
 
 
 def _open(location: str, stack: ExitStack) -> BinaryIO:
@@ -326,18 +356,18 @@ def ingest_location(
     *, location: str, format: str | None = None, source_id: int | None = None, progress: bool = False
 ) -> IngestRun:
     """Ingest a file path or http(s) URL. Returns the finished IngestRun; a fatal problem marks the
-    run failed and raises IngestError with a one-line message (good batches stay stored)."""
+    run failed and raises IngestError with a one-line message (good batches stay stored).
+
+    A child process reads and parses the input while this one stores the previous batch."""
     run = IngestRun.objects.create(location=location[:1000], format=format or "", source_id=source_id)
     try:
         with ExitStack() as stack:
-            stream = _open(location, stack)
-            run.format, parsed = detect.records(stream, format=format or None, name_hint=location)
-            run.save(update_fields=["format"])
-            on_batch = None
-            if progress:
-                on_batch = _progress_bar(stream, stack)
+            parsed = stack.enter_context(closing(in_child_process(lambda: _parse(location, format))))
             try:
-                ingest_records(run=run, records=parsed, on_batch=on_batch)
+                run.format = next(parsed)
+                run.save(update_fields=["format"])
+                on_batch = _progress_bar(location, stack) if progress else None
+                _ingest_batches(run, parsed, on_batch)
             except (EOFError, zlib.error, gzip.BadGzipFile) as error:
                 raise IngestError(f"the compressed input is truncated or corrupt ({error})") from None
     except IngestError as error:
@@ -352,18 +382,18 @@ def ingest_location(
     return run
 
 
-def _progress_bar(stream: BinaryIO, stack: ExitStack) -> Callable[[], None]:
+def _progress_bar(location: str, stack: ExitStack) -> Callable[[int | None], None]:
     from tqdm import tqdm
 
-    try:
-        total: int | None = os.fstat(stream.fileno()).st_size
-    except (OSError, AttributeError, ValueError):
-        total = None
+    total: int | None = None
+    if not is_url(location):
+        with suppress(OSError):
+            total = os.path.getsize(location)
     bar = stack.enter_context(tqdm(total=total, unit="B", unit_scale=True, desc="ingesting"))
 
-    def update() -> None:
-        with suppress(OSError, ValueError):
-            bar.update(stream.tell() - bar.n)
+    def update(position: int | None) -> None:
+        if position is not None:
+            bar.update(position - bar.n)
 
     return update
 
