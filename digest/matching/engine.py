@@ -47,6 +47,8 @@ class Config:
     # Pseudo-relevance feedback: the best few papers for an interest widen its query vocabulary.
     prf_docs: int = 10
     prf_weight: float = 0.5
+    # The same in embedding space, as a share of the name's own cosine.
+    semantic_prf_weight: float = 0.5
     # MiniLM cosines: unrelated ~0.1, on topic ~0.5; mapped to [0, 1].
     semantic_floor: float = 0.1
     semantic_span: float = 0.45
@@ -392,7 +394,11 @@ class Engine:
         config = self.config
         q = _query_rows(term_lists, self.index.vocabulary, width, self.siblings, config.sibling_weight)
         raw = np.asarray((q @ self.weights_t).todense(), dtype=np.float32)
-        if config.prf_docs and raw.size and not any(i is not None and i.personal for i in interests):
+        shared = not any(i is not None and i.personal for i in interests)
+        examples = [interest.examples if interest is not None else () for interest in interests]
+        has_examples = np.asarray([bool(items) for items in examples], dtype=bool)[:, None]
+        no_examples = ~has_examples[:, 0]
+        if config.prf_docs and raw.size and shared:
             # Pseudo-relevance feedback: the top papers' vocabulary, a fraction as strong, widens a
             # short query ("Superconductivity") to the words its papers actually use.
             m = min(config.prf_docs, self.n_candidates)
@@ -411,16 +417,17 @@ class Engine:
         lexical = -np.expm1(raw * np.float32(-1 / config.lexical_scale), dtype=np.float32)
         embeddings = self.corpus.embeddings
         vectors = [interest.embedding if interest is not None else None for interest in interests]
-        has_vector = np.asarray([v is not None for v in vectors])[:, None]
+        has_vector = np.asarray([v is not None for v in vectors], dtype=bool)[:, None]
         semantic = np.zeros_like(lexical)
         if embeddings is not None and has_vector.any():
             dim = embeddings.shape[1]
             matrix = np.stack([v if v is not None else np.zeros(dim, np.float32) for v in vectors])
-            semantic = self._calibrate_semantic(matrix.astype(np.float32) @ embeddings.T)
+            cosines = matrix.astype(np.float32) @ embeddings.T
+            if shared and config.prf_docs:
+                cosines = self._semantic_feedback(lexical, cosines, no_examples & has_vector[:, 0])
+            semantic = self._calibrate_semantic(cosines)
         else:
             has_vector = np.zeros_like(has_vector)
-        examples = [interest.examples if interest is not None else () for interest in interests]
-        has_examples = np.asarray([bool(items) for items in examples])[:, None]
         example = np.zeros_like(lexical)
         if has_examples.any():
             # Rocchio: the centroid of the example papers, compared with every paper.
@@ -435,6 +442,26 @@ class Engine:
         w_lex = 1 - w_sem
         score = (1 - w_ex) * (w_lex * lexical + w_sem * semantic) + w_ex * example
         return score.astype(np.float32), lexical
+
+    def _semantic_feedback(self, lexical: np.ndarray, cosines: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Pseudo-relevance feedback in embedding space for the given rows: a topic name is a short
+        text, the centroid of its best papers says what its papers are about. Topics with example
+        papers skip it, their examples already say so (and measured, it blurs them)."""
+        config = self.config
+        m = min(config.prf_docs, self.n_candidates)
+        if not m or not rows.any():
+            return cosines
+        embeddings = self.corpus.embeddings
+        assert embeddings is not None
+        picked = np.flatnonzero(rows)
+        w = config.semantic_weight
+        text = (1 - w) * lexical[picked] + w * self._calibrate_semantic(cosines[picked])
+        top = np.argpartition(-text[:, : self.n_candidates], m - 1, axis=1)[:, :m]
+        centroid = embeddings[top].mean(axis=1)
+        cosines = cosines.copy()
+        a = config.semantic_prf_weight
+        cosines[picked] = (1 - a) * cosines[picked] + a * (centroid @ embeddings.T)
+        return cosines
 
     def _calibrate_semantic(self, cosines: np.ndarray) -> np.ndarray:
         config = self.config
