@@ -94,6 +94,14 @@ _database_url = env_url(
 DATABASES = {
     "default": dj_database_url.parse(_database_url or "", conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 }
+# psycopg prepares nothing on a connection without a threshold, Django's default. Django's own
+# cursors bind on the client and are never prepared whatever the threshold, so this reaches only the
+# feeds' version query (run on every feed request). Off behind a transaction-mode pooler that
+# cannot keep prepared statements (PgBouncer < 1.21).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_PREPARED_STATEMENTS", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a worker writes; the timeout rides out short write locks.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
