@@ -38,9 +38,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # Production-style processes; configure them through the environment (see .env.example).
+# Threaded workers keep connections alive for feed readers, and a slow page or feed render waiting
+# on PostgreSQL does not hold up the cached and 304 feed answers behind it (bench/feeds.py).
 web: install
 	$(BIN)/python manage.py collectstatic --noinput
-	$(BIN)/gunicorn digest.wsgi:application --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+	$(BIN)/gunicorn digest.wsgi:application --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --worker-class gthread --threads $${WEB_THREADS:-4} --access-logfile -
 
 worker: install
 	$(BIN)/celery -A digest worker --loglevel=INFO --concurrency $${WORKER_CONCURRENCY:-2}
