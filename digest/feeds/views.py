@@ -6,6 +6,7 @@ key contains the data's version, a memo in the process is as fresh as the shared
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,20 +30,25 @@ PRIVATE_CACHE_CONTROL = "private, max-age=60"
 MEMO_SIZE = 128
 
 _memo: OrderedDict[str, bytes] = OrderedDict()
+# Threaded workers share the memos: without it, a key evicted by one thread between another's
+# lookup and its move_to_end raises KeyError.
+_memo_lock = threading.Lock()
 
 
 def _memo_get(key: str) -> bytes | None:
-    body = _memo.get(key)
-    if body is not None:
-        _memo.move_to_end(key)
-    return body
+    with _memo_lock:
+        body = _memo.get(key)
+        if body is not None:
+            _memo.move_to_end(key)
+        return body
 
 
 def _memo_put(key: str, body: bytes) -> None:
-    _memo[key] = body
-    _memo.move_to_end(key)
-    while len(_memo) > MEMO_SIZE:
-        _memo.popitem(last=False)
+    with _memo_lock:
+        _memo[key] = body
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
 
 
 _modified_memo: OrderedDict[str, int] = OrderedDict()
@@ -68,9 +74,10 @@ def _last_modified(*, feed: str, key: str, data_time: datetime | None) -> int:
             fixed = candidate
         else:
             fixed = cache.get(f"{key}:lm", candidate)
-    _modified_memo[key] = fixed
-    while len(_modified_memo) > MEMO_SIZE:
-        _modified_memo.popitem(last=False)
+    with _memo_lock:
+        _modified_memo[key] = fixed
+        while len(_modified_memo) > MEMO_SIZE:
+            _modified_memo.popitem(last=False)
     return fixed
 
 
