@@ -428,7 +428,8 @@ def _encode_address(value: str) -> str:
 # Quoted-printable is line-local: a line encodes the same wherever it stands. Most lines of a digest
 # (the layout, each paper's title, authors and abstract) recur in every digest of a run, so their
 # encodings are kept and only the lines that differ (signed links, the footer) are encoded per
-# message. The result is byte for byte what `b2a_qp` makes of the whole body.
+# message. The result is byte for byte what `b2a_qp` makes of the whole body. Bounded: about 10 MB
+# when full, then it starts again.
 _QP_LINES: dict[str, bytes] = {}
 _QP_LINES_MAX = 20_000
 

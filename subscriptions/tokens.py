@@ -49,9 +49,9 @@ class _KeyedSigner(signing.TimestampSigner):
     SECRET_KEY) takes Django's own path.
     """
 
-    def __init__(self, *, salt: str, key: str, fallback_keys: list[str]) -> None:
+    def __init__(self, *, salt: str, key: str, fallback_keys: list[str | bytes]) -> None:
         super().__init__(salt=salt, key=key, fallback_keys=fallback_keys)
-        derived = hashlib.sha256(force_bytes(f"{self.salt}signer") + force_bytes(self.key)).digest()
+        derived = hashlib.sha256(force_bytes(f"{salt}signer") + force_bytes(key)).digest()
         self._mac = hmac.new(derived, digestmod=hashlib.sha256)
         self._stamp = (0, "")
 
