@@ -144,7 +144,7 @@ class SharedText(str):
 
     It is HTML-escaped once, here, instead of in every email that shows it. HTML templates print
     the escaped form through `__html__` (the protocol Django's own escaping honours); plain-text
-    templates print the text as it is.
+    templates print the text as it is. Being already HTML-aware, it stays escaped even under `|safe`.
     """
 
     escaped: str

@@ -39,8 +39,8 @@ def authors_line(names: Sequence[str]) -> str:
 
 # --- Links ---------------------------------------------------------------------------------------
 # A digest carries about 25 signed absolute links. `reverse()` costs more than the whole template
-# fill, so routes are resolved once into (prefix, suffix) pieces. The links are the same as those of `subscriptions.links` and
-# `digest.matching.links` (a test compares them).
+# fill, so routes are resolved once into (prefix, suffix) pieces. The links are the same as those
+# of `subscriptions.links` and `digest.matching.links` (a test compares them).
 
 # Digits pass both the int and the str path converters.
 _ARG = "98765432"
