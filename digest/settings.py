@@ -14,6 +14,11 @@ from digest.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+# A fresh clone has no var/: the SQLite file, the local mailbox and beat's schedule all live there.
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as error:
+    raise ImproperlyConfigured(f"VAR_DIR: cannot create {VAR_DIR}: {error.strerror}") from None
 
 DEBUG = env_bool("DEBUG", False)
 if DEBUG:

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from digest.curation.demo import step_admin_login, step_demo_topics
 from digest.delivery.demo import step_send_demo_digests
 from digest.ingest.errors import IngestError
 from digest.matching.demo import step_match_demo_papers
-from digest.papers.models import Paper
+from digest.papers.models import Paper, Topic
 from digest.papers.services import ingest_location, ingest_summary
 from subscriptions.demo import step_demo_subscribers
 
@@ -62,3 +63,24 @@ class Command(BaseCommand):
             self.stdout.write(f"demo: {title}")
             step(self)
         self.stdout.write(self.style.SUCCESS("demo data is ready"))
+        self.stdout.write("open:")
+        for url, what in demo_urls():
+            self.stdout.write(f"  {url:<48} {what}")
+
+
+def demo_urls() -> list[tuple[str, str]]:
+    site = settings.SITE_URL.rstrip("/")
+    urls = [
+        (f"{site}/", "the latest papers, search and filters"),
+        (f"{site}/subscribe/", "sign up (the confirmation lands in the mailbox below)"),
+        (f"{site}/_mailbox/", "the local mailbox: the demo digests and every account email"),
+        (f"{site}/feeds/latest.rss", "the latest papers as RSS (every page advertises its feeds)"),
+    ]
+    topic = Topic.objects.order_by("name").first()
+    if topic is not None:
+        urls.append((f"{site}{reverse('topic-detail', args=[topic.slug])}", f"the topic “{topic.name}”"))
+    urls += [
+        (f"{site}/admin/", "the curation admin (login above)"),
+        (f"{site}/admin/dashboard/", "the admin dashboard"),
+    ]
+    return urls
