@@ -139,9 +139,21 @@ def fold(text: str) -> str:
     """Lower-case ASCII-ish words: accents dropped, punctuation to spaces ('Balázs' -> 'balazs')."""
     if text.isascii():
         return " ".join(_NON_WORD.sub(" ", text.lower()).split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = unicodedata.normalize("NFKD", text).translate(_COMBINING)
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """A str.translate table deleting combining marks, filled in as characters are first met (a
+    full table would mean scanning all of Unicode); after that each lookup runs at C speed."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_COMBINING = _CombiningMarks()
 
 
 def title_normalise(title: str) -> str:
@@ -157,8 +169,14 @@ _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 
 
 @lru_cache(maxsize=200_000)
+def _fold_name(name: str) -> str:
+    # Both keys start from the folded name; folding it once serves both.
+    return fold(name)
+
+
+@lru_cache(maxsize=200_000)
 def author_key(name: str) -> str:
-    return fold(name)[:MAX_AUTHOR_NAME] or name.casefold()[:MAX_AUTHOR_NAME]
+    return _fold_name(name)[:MAX_AUTHOR_NAME] or name.casefold()[:MAX_AUTHOR_NAME]
 
 
 @lru_cache(maxsize=200_000)
@@ -169,7 +187,7 @@ def author_match_key(name: str) -> str:
         surname_words = fold(surname_part).split()
         given_words = [w for w in fold(given_part).split() if w not in _NAME_SUFFIXES]
     else:
-        words = [w for w in fold(name).split() if w not in _NAME_SUFFIXES]
+        words = [w for w in _fold_name(name).split() if w not in _NAME_SUFFIXES]
         surname_words, given_words = words[-1:], words[:-1]
     if not surname_words:
         return author_key(name)

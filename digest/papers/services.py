@@ -90,12 +90,14 @@ def _row_new(record: PaperRecord, now: datetime, content_hash: str | None = None
     return row
 
 
-def _fresh_hash(record: PaperRecord) -> str | None:
-    """The content hash of the paper this record alone makes; None when that depends on the time
-    of storing (no publication date)."""
+def _prepared(record: PaperRecord) -> tuple[str | None, str | None]:
+    """What the parser process works out ahead for a record: the content hash of the paper it
+    alone makes, and that paper's record columns in COPY text. None for both when the paper
+    would depend on the time of storing (no publication date)."""
     if record.published_at is None:
-        return None
-    return _row_new(record, record.published_at)["content_hash"]
+        return None, None
+    row = _row_new(record, record.published_at)
+    return row["content_hash"], bulk.record_copy_text(row) if bulk.is_postgres() else None
 
 
 def _rank(arxiv_id: str | None) -> int:
@@ -168,11 +170,12 @@ class _Batch(_Index):
         super().__init__(rows)
         self.rows = rows
 
-    def apply(self, record: PaperRecord, fresh_hash: str | None, now: datetime) -> str:
+    def apply(self, record: PaperRecord, fresh_hash: str | None, copy_text: str | None, now: datetime) -> str:
         """'new', 'updated' or 'unchanged' for this record."""
         row = self.find(record)
         if row is None:
             row = _row_new(record, now, fresh_hash)
+            row["record_copy_text"] = copy_text
             row["stored_hash"] = None
             row["stored_authors"] = None
             self.rows.append(row)
@@ -180,6 +183,7 @@ class _Batch(_Index):
             return "new"
         before = row["content_hash"]
         old_key, was_title_only = row["key"], row["arxiv_id"] is None
+        row.pop("record_copy_text", None)  # formatted before this merge
         _merge(row, record)
         row["content_hash"] = _hash(row)
         if row["key"] != old_key:
@@ -193,7 +197,7 @@ class _Batch(_Index):
         return "updated"
 
 
-Parsed = tuple[PaperRecord, str | None]  # a record and its _fresh_hash
+Parsed = tuple[PaperRecord, str | None, str | None]  # a record and what _prepared says about it
 
 
 def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[int], set[int]]:
@@ -201,11 +205,11 @@ def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[
     own content hash equals the stored paper's, and no other record of the batch can reach that
     paper (by key or title key), so the paper's text never needs reading."""
     index = _Index(stored)
-    keys = Counter(record.key for record, _ in parsed)
-    titles = Counter(record.title_key for record, _ in parsed)
+    keys = Counter(record.key for record, _, _ in parsed)
+    titles = Counter(record.title_key for record, _, _ in parsed)
     positions: set[int] = set()
     ids: set[int] = set()
-    for position, (record, fresh_hash) in enumerate(parsed):
+    for position, (record, fresh_hash, _) in enumerate(parsed):
         row = index.find(record)
         if (
             row is not None
@@ -227,16 +231,16 @@ def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
     with transaction.atomic():
         bulk.lock_batch()
         stored = bulk.papers_match(
-            keys=list({r.key for r, _ in parsed} | {r.arxiv_id for r, _ in parsed if r.arxiv_id}),
-            title_keys=list({r.title_key for r, _ in parsed}),
+            keys=list({r.key for r, _, _ in parsed} | {r.arxiv_id for r, _, _ in parsed if r.arxiv_id}),
+            title_keys=list({r.title_key for r, _, _ in parsed}),
         )
         quiet, settled = _unchanged(parsed, stored)
         counts["unchanged"] += len(quiet)
         reachable = [row["id"] for row in stored if row["id"] not in settled]
         batch = _Batch(bulk.papers_read(ids=reachable) if reachable else [])
-        for position, (record, fresh_hash) in enumerate(parsed):
+        for position, (record, fresh_hash, copy_text) in enumerate(parsed):
             if position not in quiet:
-                counts[batch.apply(record, fresh_hash, now)] += 1
+                counts[batch.apply(record, fresh_hash, copy_text, now)] += 1
         inserts = [row for row in batch.rows if row["id"] is None]
         updates = [
             row for row in batch.rows if row["id"] is not None and row["content_hash"] != row["stored_hash"]
@@ -247,8 +251,11 @@ def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
         _authors_remember(relinks, author_ids)
         bulk.papers_insert(rows=inserts)
         bulk.papers_update(rows=updates)
+        by_name = {
+            name: author_ids[normalise.author_key(name)] for row in relinks for name in row["author_names"]
+        }
         links = [
-            (row["id"], author_ids[normalise.author_key(name)], position)
+            (row["id"], by_name[name], position)
             for row in relinks
             for position, name in enumerate(row["author_names"])
         ]
@@ -302,7 +309,7 @@ def _parse(location: str, format: str | None) -> Iterator[Any]:
             position = None
             with suppress(OSError, ValueError):
                 position = stream.tell()
-            yield [(record, _fresh_hash(record)) for record in records], rejects, position
+            yield [(record, *_prepared(record)) for record in records], rejects, position
 
 
 def _ingest_batches(
