@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -366,10 +367,9 @@ class Engine:
             else np.zeros(self.n_papers, bool)
         )
         self.featured_columns = np.flatnonzero(self.featured[:nc] & ~hidden)
-        self._topic_why: dict[tuple[int, int], str] = {}
-        self._interest_part: dict[tuple[int, int], str] = {}
+        # (part, sentence) by topic * n_candidates + paper
+        self._interest_part: dict[int, tuple[str, str]] = {}
         self._liked_part: dict[int, str] = {}
-        self._present: dict[int, frozenset[int]] = {}
         self._checks: dict[int, list[tuple[str, str, frozenset[int]]]] = {}
 
     # --- scoring pieces ------------------------------------------------------------------------
@@ -616,19 +616,84 @@ class Engine:
         checks.sort(key=lambda check: -check[0])
         return [(display, key, columns) for _, display, key, columns in checks]
 
-    def _matched_terms(self, checks: list[tuple[str, str, frozenset[int]]], paper: int) -> list[str]:
-        """The query terms this paper contains (directly or through a derivational sibling), the
-        most telling first."""
-        present = self._present.get(paper)
-        if present is None:
-            indptr, indices = self.index.present.indptr, self.index.present.indices
-            present = self._present[paper] = frozenset(indices[indptr[paper] : indptr[paper + 1]].tolist())
-        hits = [(display, key) for display, key, columns in checks if not present.isdisjoint(columns)]
-        if not any(" " in key for _, key in hits):
-            return [display for display, _ in hits[:3]]
-        # "quantum annealing" already says "annealing": a word inside a matched phrase adds nothing.
-        phrase_words = {w for _, key in hits if " " in key for w in key.split()}
-        return [display for display, key in hits if " " in key or key not in phrase_words][:3]
+    def _term_hits(
+        self, checks: Sequence[list[tuple[str, str, frozenset[int]]]], owner: np.ndarray, paper: np.ndarray
+    ) -> list[str]:
+        """For each (owner, paper) pair, the owner's query terms that the paper contains (directly or
+        through a derivational sibling), the most telling first, at most three, joined with commas
+        ("" for none). One sparse product over the pairs' papers finds every hit."""
+        starts = np.zeros(len(checks) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(c) for c in checks])
+        flat = [check for owner_checks in checks for check in owner_checks]
+        if not flat or not len(owner):
+            return [""] * len(owner)
+        g_rows = [g for g, (_, _, columns) in enumerate(flat) for _ in columns]
+        g_cols = [column for _, _, columns in flat for column in columns]
+        check_columns = sp.csr_matrix(
+            (np.ones(len(g_rows), dtype=np.float32), (g_rows, g_cols)), shape=(len(flat), len(self.index.idf))
+        )
+        papers, paper_position = np.unique(paper, return_inverse=True)
+        found = (self.index.present[papers] @ check_columns.T).tocoo()
+        found_keys = np.sort(found.row.astype(np.int64) * len(flat) + found.col)
+        # Every (pair, check of its owner), in the owners' importance order.
+        counts = starts[owner + 1] - starts[owner]
+        pair = np.repeat(np.arange(len(owner)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        g = np.repeat(starts[owner], counts) + np.arange(len(pair)) - first
+        keys = paper_position.ravel()[pair] * len(flat) + g
+        where = np.minimum(np.searchsorted(found_keys, keys), max(len(found_keys) - 1, 0))
+        hit = found_keys[where] == keys if len(found_keys) else np.zeros(len(keys), dtype=bool)
+        pair, g = pair[hit], g[hit]
+        is_phrase = np.asarray([" " in key for _, key, _ in flat], dtype=bool)
+        # The common case: no phrase among a pair's hits, so its first three hits are its terms.
+        rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
+        keep = rank < 3
+        displays = np.asarray([display for display, _, _ in flat] + [""], dtype=object)[:-1]
+        chosen = displays[g[keep]].tolist()
+        bounds = np.searchsorted(pair[keep], np.arange(len(owner) + 1)).tolist()
+        out = [", ".join(chosen[lo:hi]) for lo, hi in pairwise(bounds)]
+        for p in np.unique(pair[is_phrase[g]]).tolist():
+            hits = [flat[i] for i in g[pair == p].tolist()]
+            # "quantum annealing" already says "annealing": a word inside a matched phrase adds nothing.
+            inside = {w for _, key, _ in hits if " " in key for w in key.split()}
+            out[p] = ", ".join([d for d, key, _ in hits if " " in key or key not in inside][:3])
+        return out
+
+    def _topic_parts(self, interest: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """“matches <topic>: terms” per winner, and the same as a whole reason (“Matches …”); each
+        built once per (topic, paper) for the whole run."""
+        n = self.n_candidates
+        pairs, inverse = np.unique(interest * n + paper, return_inverse=True)
+        missing = [pair for pair in pairs.tolist() if pair not in self._interest_part]
+        if missing:
+            owners, papers = np.divmod(np.asarray(missing, dtype=np.int64), n)
+            for owner in np.unique(owners).tolist():
+                if owner not in self._checks:
+                    self._checks[owner] = self._interest_checks(self.interest_terms[owner])
+            ids = np.unique(owners).tolist()
+            local = {owner: i for i, owner in enumerate(ids)}
+            terms = self._term_hits(
+                [self._checks[owner] for owner in ids],
+                np.asarray([local[o] for o in owners.tolist()]),
+                papers,
+            )
+            for pair, owner, found in zip(missing, owners.tolist(), terms, strict=True):
+                label = self.interests[owner].label
+                part = f"matches “{label}”: {found}" if found else f"close to “{label}”"
+                self._interest_part[pair] = (part, _sentence(part))
+        # A trailing sentinel keeps numpy from building a 2-D array out of the pairs.
+        known = [self._interest_part[pair] for pair in pairs.tolist()] + [("", "")]
+        parts = np.asarray([part for part, _ in known], dtype=object)[:-1]
+        sentences = np.asarray([sentence for _, sentence in known], dtype=object)[:-1]
+        return parts[inverse.ravel()], sentences[inverse.ravel()]
+
+    def _personal_parts(self, subscriber: np.ndarray, paper: np.ndarray) -> list[str]:
+        owners, owner_position = np.unique(subscriber, return_inverse=True)
+        checks = [self._interest_checks(self.personal_terms[owner]) for owner in owners.tolist()]
+        return [
+            f"matches your keywords: {found}" if found else "close to your keywords"
+            for found in self._term_hits(checks, owner_position.ravel(), paper)
+        ]
 
     def _explain(
         self,
@@ -680,37 +745,32 @@ class Engine:
             author[i] = next(
                 j for j, key in enumerate(self.corpus.author_keys[int(cols[i])]) if key in wanted
             )
-        # Winners share reasons (a topic's best paper is many subscribers' best paper), so each
-        # part of a reason is built once and reused; only own-keyword reasons are per subscriber.
         featured = self.featured[cols]
+        parts = np.full(len(rows), "", dtype=object)
         whys = np.empty(len(rows), dtype=object)
-        # The common case, a topic's paper and nothing personal: one string per (topic, paper),
-        # handed out to every winner that shares it without a per-winner Python step.
-        simple = (author < 0) & (liked_row < 0) & ~featured & (interest >= 0)
-        pairs, inverse = np.unique(interest[simple] * self.n_candidates + cols[simple], return_inverse=True)
-        shared = np.empty(len(pairs), dtype=object)
-        for position, pair in enumerate(pairs.tolist()):
-            key = divmod(pair, self.n_candidates)
-            why = self._topic_why.get(key)
-            if why is None:
-                why = self._topic_why[key] = self._why(key[1], key[0], -1, -1, -1)
-            shared[position] = why
-        whys[simple] = shared[inverse.ravel()]
+        topical = interest >= 0
+        if topical.any():
+            parts[topical], whys[topical] = self._topic_parts(interest[topical], cols[topical])
+        own_rows = np.flatnonzero(interest == -2)
+        if len(own_rows):
+            parts[own_rows] = self._personal_parts(lo + rows[own_rows], cols[own_rows])
+        # The common case, a topic's paper and nothing personal, already has its whole reason.
+        simple = (author < 0) & (liked_row < 0) & ~featured & topical
         rest = np.flatnonzero(~simple)
         whys[rest] = [
-            self._why(paper, why_interest, why_author, like, lo + s)
-            for s, paper, why_interest, why_author, like in zip(
-                rows[rest].tolist(),
+            self._why(paper, part, who, like, star)
+            for paper, part, who, like, star in zip(
                 cols[rest].tolist(),
-                interest[rest].tolist(),
+                parts[rest].tolist(),
                 author[rest].tolist(),
                 liked_row[rest].tolist(),
+                featured[rest].tolist(),
                 strict=True,
             )
         ]
         return whys.tolist()
 
-    def _why(self, paper: int, interest: int, author: int, liked: int, subscriber: int) -> str:
+    def _why(self, paper: int, part: str, author: int, liked: int, featured: bool) -> str:
         parts = []
         if author >= 0:
             names = (
@@ -719,38 +779,23 @@ class Engine:
                 else self.corpus.author_keys[paper]
             )
             parts.append(f"by {names[author]}, whom you follow")
-        if interest >= 0:
-            part = self._interest_part.get((interest, paper))
-            if part is None:
-                checks = self._checks.get(interest)
-                if checks is None:
-                    checks = self._checks[interest] = self._interest_checks(self.interest_terms[interest])
-                terms = self._matched_terms(checks, paper)
-                label = self.interests[interest].label
-                part = f"matches “{label}”: {', '.join(terms)}" if terms else f"close to “{label}”"
-                self._interest_part[(interest, paper)] = part
+        if part:
             parts.append(part)
-        elif interest == -2:
-            key = -3 - subscriber
-            checks = self._checks.get(key)
-            if checks is None:
-                checks = self._checks[key] = self._interest_checks(self.personal_terms[subscriber])
-            terms = self._matched_terms(checks, paper)
-            parts.append(f"matches your keywords: {', '.join(terms)}" if terms else "close to your keywords")
         if liked >= 0:
-            part = self._liked_part.get(liked)
-            if part is None:
-                part = self._liked_part[liked] = (
+            liked_part = self._liked_part.get(liked)
+            if liked_part is None:
+                liked_part = self._liked_part[liked] = (
                     f"similar to “{_shorten(self.corpus.titles[liked])}” you liked"
                 )
-            parts.append(part)
-        if self.featured[paper]:
+            parts.append(liked_part)
+        if featured:
             parts.append("featured by the curators")
-        if not parts:
-            parts.append("similar to papers you liked")
-        why = "; ".join(parts)
-        why = why[0].upper() + why[1:]
-        return why if len(why) <= 500 else why[:499] + "…"
+        return _sentence("; ".join(parts) or "similar to papers you liked")
+
+
+def _sentence(why: str) -> str:
+    why = why[0].upper() + why[1:]
+    return why if len(why) <= 500 else why[:499] + "…"
 
 
 def rank(
