@@ -213,7 +213,12 @@ def fast_compile(source: str, *, autoescape: bool) -> Callable[[dict[str, object
         if not token.startswith(("{{", "{%")):
             code.append(f"{pad}a({token!r})")
         elif match := _FAST_VAR.match(token):
-            code.append(f"{pad}a({'_html' if autoescape else '_text'}({expr(match.group(1))}))")
+            # The common values (SharedText in HTML, str in text) are printed without a call.
+            if autoescape:
+                value = f"v.escaped if type(v := {expr(match.group(1))}) is _Shared else _html(v)"
+            else:
+                value = f"v if type(v := {expr(match.group(1))}) is str else _text(v)"
+            code.append(f"{pad}a({value})")
         elif match := _FAST_IF.match(token):
             test = f"((t := {expr(match.group(2))}) is not _MISSING and t)"
             code.append(f"{pad}if {'not ' if match.group(1) else ''}{test}:")
@@ -254,6 +259,7 @@ def fast_compile(source: str, *, autoescape: bool) -> Callable[[dict[str, object
         "_attr": _fast_attr,
         "_html": _fast_html,
         "_text": _fast_text,
+        "_Shared": SharedText,
         "_truth": _fast_truth,
         "_iter": _fast_iter,
     }
