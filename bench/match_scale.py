@@ -160,8 +160,15 @@ def _slice(subscribers: Subscribers, lo: int, hi: int) -> Subscribers:
     )
 
 
-def _rank_part(args: tuple[Corpus, list[Interest], Subscribers, int, int]) -> tuple[int, float]:
-    corpus, interests, subscribers, lo, hi = args
+# What a forked worker process inherits instead of receiving it pickled: in production each Celery
+# worker loads its own chunk of subscribers from the database, nobody ships them all around.
+_SHARED: tuple[Corpus, list[Interest], Subscribers] | None = None
+
+
+def _rank_part(bounds: tuple[int, int]) -> tuple[int, float]:
+    assert _SHARED is not None
+    corpus, interests, subscribers = _SHARED
+    lo, hi = bounds
     ranking = Engine(corpus, interests, _slice(subscribers, lo, hi)).rank(k=10, chunk_size=2048)
     return len(ranking.why), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -186,9 +193,11 @@ def timed_runs(
             # engine (forked, so the inputs are shared copy-on-write).
             n = len(subscribers)
             bounds = [(n * i // processes, n * (i + 1) // processes) for i in range(processes)]
+            global _SHARED
+            _SHARED = (corpus, interests, subscribers)
             context = multiprocessing.get_context("fork")
             with context.Pool(processes) as pool:
-                parts = pool.map(_rank_part, [(corpus, interests, subscribers, lo, hi) for lo, hi in bounds])
+                parts = pool.map(_rank_part, bounds)
             results = sum(count for count, _ in parts)
             peak = max(peak, peak_mb() + sum(rss for _, rss in parts))
         else:
