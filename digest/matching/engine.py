@@ -751,12 +751,14 @@ class Engine:
         topical = interest >= 0
         if topical.any():
             parts[topical], whys[topical] = self._topic_parts(interest[topical], cols[topical])
-        own_rows = np.flatnonzero(interest == -2)
-        if len(own_rows):
-            parts[own_rows] = self._personal_parts(lo + rows[own_rows], cols[own_rows])
-        # The common case, a topic's paper and nothing personal, already has its whole reason.
-        simple = (author < 0) & (liked_row < 0) & ~featured & topical
-        rest = np.flatnonzero(~simple)
+        own = interest == -2
+        if own.any():
+            parts[own] = self._personal_parts(lo + rows[own], cols[own])
+        # The common cases, a topic's paper or own keywords and nothing else, are a part alone.
+        alone = (author < 0) & (liked_row < 0) & ~featured
+        if own.any():
+            whys[alone & own] = [_sentence(part) for part in parts[alone & own].tolist()]
+        rest = np.flatnonzero(~(alone & (topical | own)))
         whys[rest] = [
             self._why(paper, part, who, like, star)
             for paper, part, who, like, star in zip(
