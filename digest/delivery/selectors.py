@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,6 +32,22 @@ def sent_paper_ids_queryset(subscriber_id: int) -> QuerySet[DeliveryItem, int]:
 
 def sent_paper_ids(subscriber_id: int) -> set[int]:
     return set(sent_paper_ids_queryset(subscriber_id))
+
+
+def sent_paper_ids_many(*, subscriber_ids: Sequence[int], paper_ids: Sequence[int]) -> dict[int, set[int]]:
+    """`sent_paper_ids` for a whole chunk of subscribers, among `paper_ids`, in one query (a
+    matching chunk asks this for every subscriber it ranks)."""
+    found: dict[int, set[int]] = {pk: set() for pk in subscriber_ids}
+    rows = (
+        DeliveryItem.objects.filter(
+            delivery__subscriber_id__in=subscriber_ids, delivery__status__in=_TAKEN, paper_id__in=paper_ids
+        )
+        .order_by()
+        .values_list("delivery__subscriber_id", "paper_id")
+    )
+    for subscriber_id, paper_id in rows:
+        found[subscriber_id].add(paper_id)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from digest.matching import embeddings
@@ -196,13 +196,9 @@ def profiles_load(*, subscriber_ids: Sequence[int]) -> Profiles:
 
 def _sent(subscriber_ids: Sequence[int], paper_ids: Sequence[int]) -> dict[int, set[int]]:
     """Papers already sent to each subscriber, among `paper_ids` (never twice, in any digest)."""
-    from digest.delivery.selectors import sent_paper_ids_queryset
+    from digest.delivery.selectors import sent_paper_ids_many
 
-    wanted = set(paper_ids)
-    return {
-        sid: set(sent_paper_ids_queryset(sid).filter(paper_id__in=paper_ids)) & wanted
-        for sid in subscriber_ids
-    }
+    return sent_paper_ids_many(subscriber_ids=subscriber_ids, paper_ids=paper_ids)
 
 
 def engine_for(
@@ -241,25 +237,15 @@ def engine_for(
 
 def _store(*, engine: Engine, ranking: Ranking, profiles: Profiles, loaded: Loaded, replace: bool) -> int:
     subs = profiles.subscribers
-    now = timezone.now()
-    rows = [
-        Match(
-            subscriber_id=subs[int(s)].pk,
-            paper_id=loaded.paper_ids[int(p)],
-            score=float(score),
-            why=why,
-            created_at=now,
-        )
-        for s, p, score, why in zip(
-            ranking.subscriber, ranking.paper, ranking.score, ranking.why, strict=True
-        )
-    ]
+    subscriber_ids = [subs[s].pk for s in ranking.subscriber.tolist()]
+    paper_ids = [loaded.paper_ids[p] for p in ranking.paper.tolist()]
+    scores = ranking.score.astype(float).tolist()
     with transaction.atomic():
         if replace:
             # Re-ranking: a candidate that no longer qualifies (disliked, excluded) loses its row,
             # unless it was already sent (its Match is the record of why it was sent).
             candidates = loaded.paper_ids[: loaded.corpus.n_candidates]
-            keep = {(m.subscriber_id, m.paper_id) for m in rows}
+            keep = set(zip(subscriber_ids, paper_ids, strict=True))
             sent = _sent([s.pk for s in subs], candidates)
             stale = [
                 pk
@@ -269,14 +255,38 @@ def _store(*, engine: Engine, ranking: Ranking, profiles: Profiles, loaded: Load
                 if (sid, pid) not in keep and pid not in sent[sid]
             ]
             Match.objects.filter(pk__in=stale).delete()
-        Match.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["subscriber", "paper"],
-            update_fields=["score", "why"],
-            batch_size=1000,
-        )
-    return len(rows)
+        _matches_upsert(subscriber_ids, paper_ids, scores, ranking.why, timezone.now())
+    return len(paper_ids)
+
+
+def _matches_upsert(
+    subscriber_ids: list[int], paper_ids: list[int], scores: list[float], whys: list[str], now: datetime
+) -> None:
+    """Insert or update (score, why) Match rows, given as parallel columns."""
+    if connection.vendor == "postgresql":
+        # A run writes MATCH_PER_RUN rows per subscriber: as four array parameters the rows cost
+        # the client almost nothing, where model instances cost more than the ranking itself.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {Match._meta.db_table} (subscriber_id, paper_id, score, why, created_at)
+                SELECT s, p, score, why, %s
+                FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::varchar[]) AS r(s, p, score, why)
+                ON CONFLICT (subscriber_id, paper_id) DO UPDATE SET score = EXCLUDED.score, why = EXCLUDED.why
+                """,
+                [now, subscriber_ids, paper_ids, scores, whys],
+            )
+        return
+    Match.objects.bulk_create(
+        [
+            Match(subscriber_id=s, paper_id=p, score=score, why=why, created_at=now)
+            for s, p, score, why in zip(subscriber_ids, paper_ids, scores, whys, strict=True)
+        ],
+        update_conflicts=True,
+        unique_fields=["subscriber", "paper"],
+        update_fields=["score", "why"],
+        batch_size=1000,
+    )
 
 
 # --- the services other apps call --------------------------------------------------------------
