@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from digest.db import server_bound_cursor
 from digest.delivery.models import Delivery, DeliveryEvent, DeliveryItem, OutboxStatus
 
 if TYPE_CHECKING:
@@ -38,13 +40,33 @@ def sent_paper_ids_many(*, subscriber_ids: Sequence[int], paper_ids: Sequence[in
     """`sent_paper_ids` for a whole chunk of subscribers, among `paper_ids`, in one query (a
     matching chunk asks this for every subscriber it ranks)."""
     found: dict[int, set[int]] = {pk: set() for pk in subscriber_ids}
-    rows = (
-        DeliveryItem.objects.filter(
-            delivery__subscriber_id__in=subscriber_ids, delivery__status__in=_TAKEN, paper_id__in=paper_ids
+    if connection.vendor == "postgresql":
+        # The ids travel as binary arrays (a run ranks thousands of papers); the digests are
+        # reached through the subscriber index, their items through the digest index.
+        with server_bound_cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT d.subscriber_id, i.paper_id
+                FROM (
+                    SELECT id, subscriber_id FROM delivery_delivery
+                    WHERE subscriber_id = ANY(%b::bigint[]) AND status = ANY(%b::text[]) OFFSET 0
+                ) d
+                JOIN delivery_deliveryitem i ON i.delivery_id = d.id
+                WHERE i.paper_id = ANY(%b::bigint[])
+                """,
+                [list(subscriber_ids), [str(status) for status in _TAKEN], list(paper_ids)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            DeliveryItem.objects.filter(
+                delivery__subscriber_id__in=subscriber_ids,
+                delivery__status__in=_TAKEN,
+                paper_id__in=paper_ids,
+            )
+            .order_by()
+            .values_list("delivery__subscriber_id", "paper_id")
         )
-        .order_by()
-        .values_list("delivery__subscriber_id", "paper_id")
-    )
     for subscriber_id, paper_id in rows:
         found[subscriber_id].add(paper_id)
     return found

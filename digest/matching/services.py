@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from digest.db import server_bound_cursor
 from digest.matching import embeddings
 from digest.matching.engine import Config, Corpus, Engine, Interest, Ranking, Subscribers
 from digest.matching.models import Feedback, Match, PaperEmbedding, ProcessedPaper
@@ -90,7 +91,8 @@ class Loaded:
 def corpus_load(*, candidate_ids: Sequence[int], reference_ids: Iterable[int] = ()) -> Loaded:
     """Candidates first (they may be recommended), then reference papers (examples, liked, disliked)."""
     candidate_ids = list(dict.fromkeys(candidate_ids))
-    extra = [pk for pk in dict.fromkeys(reference_ids) if pk not in set(candidate_ids)]
+    candidate_set = set(candidate_ids)
+    extra = [pk for pk in dict.fromkeys(reference_ids) if pk not in candidate_set]
     rows = {p["id"]: p for p in Paper.objects.filter(pk__in=candidate_ids + extra).values(*PAPER_FIELDS)}
     candidates = [pk for pk in candidate_ids if pk in rows]
     ordered = candidates + [pk for pk in extra if pk in rows]
@@ -264,14 +266,14 @@ def _matches_upsert(
 ) -> None:
     """Insert or update (score, why) Match rows, given as parallel columns."""
     if connection.vendor == "postgresql":
-        # A run writes MATCH_PER_RUN rows per subscriber: as four array parameters the rows cost
-        # the client almost nothing, where model instances cost more than the ranking itself.
-        with connection.cursor() as cursor:
+        # A run writes MATCH_PER_RUN rows per subscriber: as four binary array parameters the rows
+        # cost the client almost nothing, where model instances cost more than the ranking itself.
+        with server_bound_cursor() as cursor:
             cursor.execute(
                 f"""
                 INSERT INTO {Match._meta.db_table} (subscriber_id, paper_id, score, why, created_at)
-                SELECT s, p, score, why, %s
-                FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::varchar[]) AS r(s, p, score, why)
+                SELECT s, p, score, why, %b
+                FROM unnest(%b::bigint[], %b::bigint[], %b::float8[], %b::varchar[]) AS r(s, p, score, why)
                 ON CONFLICT (subscriber_id, paper_id) DO UPDATE SET score = EXCLUDED.score, why = EXCLUDED.why
                 """,
                 [now, subscriber_ids, paper_ids, scores, whys],
