@@ -6,19 +6,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from digest.db import server_bound_cursor
 from digest.delivery.models import Delivery, DeliveryEvent, DeliveryItem, OutboxStatus
-
-if TYPE_CHECKING:
-    from digest.matching.models import Match
 
 # A paper in a digest that is sent, or on its way, counts as sent: the next digest must not repeat it.
 _TAKEN = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.RETRYING, OutboxStatus.SENT)
@@ -103,9 +100,19 @@ def sending_paused() -> bool:
     return delivery_health().paused
 
 
+class Candidate(NamedTuple):
+    """A match as a digest freezes it."""
+
+    pk: int
+    subscriber_id: int
+    paper_id: int
+    score: float
+    why: str
+
+
 def digest_candidates_many(
     *, windows: dict[int, tuple[datetime, datetime]], limit: int
-) -> dict[int, list[Match]]:
+) -> dict[int, list[Candidate]]:
     """`digest.matching.selectors.digest_candidates` for a whole chunk of subscribers in one query:
     subscriber id -> their best matches made in [since, until), best first, at most `limit`
     (only the fields a digest freezes are loaded, not the papers).
@@ -116,14 +123,36 @@ def digest_candidates_many(
     from digest.matching.engine import Config
     from digest.matching.models import Feedback, Match
 
+    if not windows:
+        return {}
+    result: dict[int, list[Candidate]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        ids = list(windows)
+        with transaction.atomic(), server_bound_cursor() as cursor:
+            # The planner prices the per-subscriber walk far above its cost and would compile it to
+            # machine code first, which takes ten times as long as running it.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                _CANDIDATES_SQL,
+                [
+                    ids,
+                    [windows[pk][0] for pk in ids],
+                    [windows[pk][1] for pk in ids],
+                    [str(status) for status in _TAKEN],
+                    Config().threshold,
+                    limit,
+                ],
+            )
+            for row in cursor.fetchall():
+                candidate = Candidate(*row)
+                result[candidate.subscriber_id].append(candidate)
+        return dict(result)
     groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
     for subscriber_id, window in windows.items():
         groups[window].append(subscriber_id)
-    if not groups:
-        return {}
     condition = Q()
-    for (since, until), ids in groups.items():
-        condition |= Q(subscriber_id__in=ids, created_at__gte=since, created_at__lt=until)
+    for (since, until), group in groups.items():
+        condition |= Q(subscriber_id__in=group, created_at__gte=since, created_at__lt=until)
     sent = DeliveryItem.objects.filter(
         delivery__subscriber_id=OuterRef("subscriber_id"),
         delivery__status__in=_TAKEN,
@@ -144,10 +173,48 @@ def digest_candidates_many(
             )
         )
         .filter(rank__lte=limit)
-        .only("id", "subscriber_id", "paper_id", "score", "why")
         .order_by("subscriber_id", "rank")
+        .values_list("id", "subscriber_id", "paper_id", "score", "why")
     )
-    result: dict[int, list[Match]] = defaultdict(list)
-    for match in rows:
-        result[match.subscriber_id].append(match)
+    for row in rows:
+        candidate = Candidate(*row)
+        result[candidate.subscriber_id].append(candidate)
     return dict(result)
+
+
+# The chunk query on PostgreSQL. Each subscriber's digests and matches are reached through the
+# subscriber index (OFFSET 0 keeps the planner from ANDing it with the status or created_at index,
+# which reads every row of the day), and the matches are cut to `limit` inside the lateral subquery:
+# a per-subscriber index walk whatever the planner believes about table sizes. The window query
+# above, left to the planner, scans every recent match and every digest item ever sent, once per
+# chunk, when statistics are missing or stale (a fresh install, autovacuum behind a bulk load).
+_CANDIDATES_SQL = """
+SELECT m.id, m.subscriber_id, m.paper_id, m.score, m.why
+FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[]) AS w(subscriber_id, since, until)
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(i.paper_id), '{}') AS paper_ids
+    FROM (
+        SELECT id, status FROM delivery_delivery WHERE subscriber_id = w.subscriber_id OFFSET 0
+    ) d
+    JOIN delivery_deliveryitem i ON i.delivery_id = d.id
+    WHERE d.status = ANY(%b::text[])
+) sent
+CROSS JOIN LATERAL (
+    SELECT m.id, m.subscriber_id, m.paper_id, m.score, m.why, p.published_at
+    FROM (
+        SELECT id, subscriber_id, paper_id, score, why, created_at
+        FROM matching_match WHERE subscriber_id = w.subscriber_id OFFSET 0
+    ) m
+    JOIN papers_paper p ON p.id = m.paper_id
+    WHERE m.created_at >= w.since AND m.created_at < w.until
+        AND NOT p.hidden AND m.score >= %b
+        AND m.paper_id <> ALL(sent.paper_ids)
+        AND NOT EXISTS (
+            SELECT 1 FROM matching_feedback f
+            WHERE f.subscriber_id = m.subscriber_id AND f.paper_id = m.paper_id AND f.value < 0
+        )
+    ORDER BY m.score DESC, p.published_at DESC, m.paper_id
+    LIMIT %b
+) m
+ORDER BY m.subscriber_id, m.score DESC, m.published_at DESC, m.paper_id
+"""
