@@ -200,8 +200,27 @@ def wait_until_up(url: str, deadline: float) -> None:
     raise RuntimeError(f"gunicorn did not answer {url}")
 
 
-def drain(url: str, deadline: float) -> None:
-    """Wait until renders still running from a previous run are done and the feed answers fast."""
+def _workers_cpu_seconds(master: int) -> float:
+    """CPU time used so far by gunicorn's workers (the master's children), from /proc."""
+    total = 0.0
+    for task in Path(f"/proc/{master}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def drain(url: str, master: int, deadline: float) -> None:
+    """Wait until renders still running from a previous run are done and the feed answers fast.
+
+    wrk stops at its deadline, not the server: renders it started go on for seconds. A fast answer
+    alone does not show they are done (it may come from the other worker), so first wait until the
+    workers are idle."""
+    while time.monotonic() < deadline:
+        before = _workers_cpu_seconds(master)
+        time.sleep(0.5)
+        if _workers_cpu_seconds(master) - before < 0.05:
+            break
     while time.monotonic() < deadline:
         started = time.monotonic()
         with urllib.request.urlopen(url, timeout=60) as response:
@@ -325,7 +344,7 @@ def main() -> None:
             script=LUA_UNCACHED,
             args=[str(span)],
         )
-        drain(feed, time.monotonic() + 120)
+        drain(feed, server.pid, time.monotonic() + 120)
         results = {
             "uncached": uncached,
             "cached": wrk(feed, duration=args.duration, connections=args.connections),
