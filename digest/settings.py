@@ -103,7 +103,8 @@ DATABASES = {
 }
 # psycopg prepares nothing on a connection without a threshold, Django's default. Django's own
 # cursors bind on the client and are never prepared whatever the threshold, so this reaches only the
-# feeds' version query (run on every feed request). Off behind a transaction-mode pooler that
+# statements run through a server-binding cursor: the feeds' version query (run on every feed
+# request) and the digest claim (run once per message). Off behind a transaction-mode pooler that
 # cannot keep prepared statements (PgBouncer < 1.21).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DB_PREPARED_STATEMENTS", True

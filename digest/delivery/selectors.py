@@ -97,7 +97,16 @@ def delivery_health() -> DeliveryHealth:
 
 
 def sending_paused() -> bool:
-    return delivery_health().paused
+    """`delivery_health().paused` for the send path, which asks before every chunk: without a
+    complaint in the last day nothing is paused, and the day's sent mail is not counted."""
+    since = timezone.now() - timedelta(days=1)
+    complaints = DeliveryEvent.objects.filter(
+        kind=DeliveryEvent.Kind.COMPLAINT, created_at__gte=since
+    ).count()
+    if not complaints:
+        return False
+    sent = Delivery.objects.filter(status=OutboxStatus.SENT, sent_at__gte=since).count()
+    return (complaints / sent if sent else 1.0) >= settings.DELIVERY_COMPLAINT_PAUSE_RATE
 
 
 class Candidate(NamedTuple):

@@ -26,7 +26,7 @@ from digest.delivery.models import (
     TransactionalEmail,
 )
 from digest.delivery.rendering import digest_message_bytes
-from digest.delivery.selectors import delivery_health, digest_candidates_many
+from digest.delivery.selectors import digest_candidates_many, sending_paused
 from digest.delivery.transport import (
     Outcome,
     Outgoing,
@@ -43,6 +43,7 @@ from digest.emails import (
     message_from_rendered,
 )
 from digest.papers.models import Paper
+from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -348,7 +349,7 @@ def digests_due(*, now: datetime | None = None, dry_run: bool = False) -> DueRes
         return DueResult(queued=queued, dispatched=0, recovered=0)
     recovered = deliveries_recover(now=now)
     transactional_recover(now=now)
-    if delivery_health().paused:
+    if sending_paused():
         logger.error("digest sending is paused: the complaint rate of the last day is too high")
         return DueResult(queued=0, dispatched=0, recovered=recovered)
     queued = digests_queue(now=now)
@@ -452,19 +453,21 @@ class ChunkReport:
 def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
     """Send a chunk of digests over one connection, claiming each row just before its message.
 
-    Progress is committed per recipient: claim (status "sending"), transmit, record the outcome. The
-    outcome of one message is committed in the same transaction as the claim of the next, so each
-    message costs one durable commit; the outcome of the last is committed on its own. A duplicate
-    of this task finds the rows locked or already claimed and sends nothing.
+    Progress is committed per recipient: claim (status "sending"), transmit, record the outcome. A
+    message that went out is recorded by the same statement that claims the next row, so each
+    message costs one statement and one durable commit; the last is recorded on its own, and so is
+    any other outcome. A duplicate of this task finds the rows locked or already claimed and sends
+    nothing.
     """
     report = ChunkReport()
-    if delivery_health().paused:
+    if sending_paused():
         logger.error("digest sending is paused: the complaint rate of the last day is too high")
         return report
     mine = _rows_lock(sorted(set(delivery_ids)))
     report.skipped_locked = len(set(delivery_ids)) - len(mine)
     transport: Transport | None = None
-    pending: _Pending | None = None
+    # The row whose message went out and whose outcome is not recorded yet.
+    sent: Delivery | None = None
     retry_ids: list[tuple[int, datetime]] = []
     try:
         deliveries_prepare(delivery_ids=mine)
@@ -482,13 +485,13 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
         started = time.perf_counter()
         messages = [(row, *digest_message_bytes(delivery=row, items=items.get(row.pk, []))) for row in rows]
         report.render_seconds = time.perf_counter() - started
+        sender = envelope_sender(settings.DEFAULT_FROM_EMAIL)
         for index, (row, raw, subject) in enumerate(messages):
             _rate_wait()
-            with transaction.atomic():
-                if pending is not None:
-                    _pending_record(pending, report, retry_ids)
-                    pending = None
-                claimed = _delivery_claim(row, subject)
+            claimed = _delivery_claim(row, subject, sent=sent)
+            if sent is not None:
+                report.sent += 1
+                sent = None
             if not claimed:
                 report.failed += _delivery_void(row)
                 continue
@@ -497,32 +500,36 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
             started = time.perf_counter()
             result = transport.send(
                 Outgoing(
-                    sender=envelope_sender(settings.DEFAULT_FROM_EMAIL),
+                    sender=sender,
                     recipient=row.subscriber.email,
                     raw=raw,
                     django_message=_django_message_from_raw(raw, row.subscriber.email),
                 )
             )
             report.send_seconds += time.perf_counter() - started
-            pending = _Pending(row=row, result=result)
-            if result.outcome is Outcome.TRANSIENT and result.unreachable:
-                # The server is unreachable: the rest of the chunk waits with this row instead of
-                # each recipient timing out in turn. Not an attempt for them.
-                with transaction.atomic():
-                    retry_at = _pending_record(pending, report, retry_ids)
-                    pending = None
-                    rest = [r.pk for r, _, _ in messages[index + 1 :]]
-                    Delivery.objects.filter(id__in=rest, status__in=CLAIMABLE).update(
-                        status=OutboxStatus.RETRYING, next_attempt_at=retry_at
-                    )
+            if result.outcome is Outcome.SENT:
+                sent = row
+                continue
+            # The server is unreachable: the rest of the chunk waits with this row instead of each
+            # recipient timing out in turn. Not an attempt for them.
+            unreachable = result.outcome is Outcome.TRANSIENT and result.unreachable
+            rest = [r.pk for r, _, _ in messages[index + 1 :]] if unreachable else []
+            with transaction.atomic():
+                retry_at = _failure_record(row, result, report, retry_ids)
+                Delivery.objects.filter(id__in=rest, status__in=CLAIMABLE).update(
+                    status=OutboxStatus.RETRYING, next_attempt_at=retry_at
+                )
+            if unreachable:
                 if retry_at is not None:
                     retry_ids.extend((pk, retry_at) for pk in rest)
                     report.retrying += len(rest)
                 break
-        if pending is not None:
-            with transaction.atomic():
-                _pending_record(pending, report, retry_ids)
-                pending = None
+        if sent is not None:
+            outcome_record(
+                model=Delivery, pk=sent.pk, attempts=sent.attempts + 1, result=Result(Outcome.SENT)
+            )
+            report.sent += 1
+            sent = None
         _retries_schedule(retry_ids)
     finally:
         if transport is not None:
@@ -557,29 +564,41 @@ def _items_load(delivery_ids: list[int]) -> dict[int, list[FrozenItem]]:
     return result
 
 
-@dataclass(slots=True)
-class _Pending:
-    row: Delivery
-    result: Result
-
-
-def _delivery_claim(row: Delivery, subject: str) -> bool:
+def _delivery_claim(row: Delivery, subject: str, *, sent: Delivery | None) -> bool:
     """The conditional UPDATE: still waiting, and the subscriber still wants mail (an unsubscribe
-    after the row was queued wins)."""
-    from subscriptions.models import Subscriber
+    after the row was queued wins). It also records `sent`, the previous row, as sent: one statement,
+    so one commit, per message, and the claim and the previous outcome are durable together."""
+    now = timezone.now()
+    with server_bound_cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            [now, now, subject, sent.pk if sent is not None else None, row.pk, Subscriber.Status.ACTIVE],
+        )
+        return any(pk == row.pk for (pk,) in cursor.fetchall())
 
-    claimed = Delivery.objects.filter(
-        pk=row.pk, status__in=CLAIMABLE, subscriber__status=Subscriber.Status.ACTIVE
-    ).update(
-        status=OutboxStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1, subject=subject
+
+_CLAIM_SQL = f"""
+UPDATE {Delivery._meta.db_table} SET
+    status = CASE WHEN status = '{OutboxStatus.SENDING}' THEN '{OutboxStatus.SENT}' ELSE '{OutboxStatus.SENDING}' END,
+    sent_at = CASE WHEN status = '{OutboxStatus.SENDING}' THEN %s ELSE sent_at END,
+    last_error = CASE WHEN status = '{OutboxStatus.SENDING}' THEN '' ELSE last_error END,
+    claimed_at = CASE WHEN status = '{OutboxStatus.SENDING}' THEN claimed_at ELSE %s END,
+    attempts = CASE WHEN status = '{OutboxStatus.SENDING}' THEN attempts ELSE attempts + 1 END,
+    subject = CASE WHEN status = '{OutboxStatus.SENDING}' THEN subject ELSE %s END
+WHERE (id = %s AND status = '{OutboxStatus.SENDING}')
+    OR (
+        id = %s AND status IN ({", ".join(f"'{status}'" for status in CLAIMABLE)})
+        AND EXISTS (
+            SELECT 1 FROM {Subscriber._meta.db_table} s
+            WHERE s.id = {Delivery._meta.db_table}.subscriber_id AND s.status = %s
+        )
     )
-    return claimed == 1
+RETURNING id
+"""
 
 
 def _delivery_void(row: Delivery) -> int:
     """A row that lost its claim because its subscriber left is closed; returns 1 if it was."""
-    from subscriptions.models import Subscriber
-
     return (
         Delivery.objects.filter(pk=row.pk, status__in=CLAIMABLE)
         .exclude(subscriber__status=Subscriber.Status.ACTIVE)
@@ -587,14 +606,12 @@ def _delivery_void(row: Delivery) -> int:
     )
 
 
-def _pending_record(
-    pending: _Pending, report: ChunkReport, retry_ids: list[tuple[int, datetime]]
+def _failure_record(
+    row: Delivery, result: Result, report: ChunkReport, retry_ids: list[tuple[int, datetime]]
 ) -> datetime | None:
-    row, result = pending.row, pending.result
+    """Any outcome but sent: bounced, retry later, or given up."""
     retry_at = outcome_record(model=Delivery, pk=row.pk, attempts=row.attempts + 1, result=result)
-    if result.outcome is Outcome.SENT:
-        report.sent += 1
-    elif result.outcome is Outcome.HARD_BOUNCE:
+    if result.outcome is Outcome.HARD_BOUNCE:
         report.bounced += 1
         address_hard_bounced(
             subscriber_id=row.subscriber_id, recipient=row.subscriber.email, detail=result.detail
