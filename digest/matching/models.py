@@ -28,8 +28,15 @@ class Match(models.Model):
     Digests and the personal feed both read these rows; `Match` is written by a matching run.
     """
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="matches")
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="matches")
+    # A matching run writes MATCH_PER_RUN rows for every subscriber. Database foreign keys would
+    # check (and share-lock) a subscriber and a paper row for each of them at commit, about as much
+    # work as storing the row; the rows are only written by matching runs, with ids they just read,
+    # and deletes cascade through Django either way. The (subscriber, paper) constraint's index
+    # serves lookups by subscriber.
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="matches", db_constraint=False, db_index=False
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="matches", db_constraint=False)
     score = models.FloatField()
     why = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
