@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -294,30 +294,63 @@ def digests_queue(*, now: datetime) -> int:
         .values_list("pk", "timezone", "frequency", "weekday", "send_hour", "last_period", "last_until")
         .order_by("pk")
     )
-    rows = []
+    # A period depends only on the schedule (zone, frequency, weekday, hour), which subscribers
+    # share: each is worked out once.
+    periods: dict[tuple[str, str, int, int], schedule.Period] = {}
+    rows: list[tuple[int, date, datetime]] = []
     for pk, tz_name, frequency, weekday, send_hour, last_period, last_until in subscribers.iterator(2000):
-        period = schedule.period_current(
-            now=now, timezone_name=tz_name, frequency=frequency, weekday=weekday, send_hour=send_hour
-        )
+        key = (tz_name, frequency, weekday, send_hour)
+        period = periods.get(key)
+        if period is None:
+            period = periods[key] = schedule.period_current(
+                now=now, timezone_name=tz_name, frequency=frequency, weekday=weekday, send_hour=send_hour
+            )
         if not schedule.digest_due(period=period, last_period_day=last_period):
             continue
-        since = last_until or (now - period.length)
-        rows.append(
+        rows.append((pk, period.day, last_until or (now - period.length)))
+    for start in range(0, len(rows), 10000):
+        _deliveries_insert(rows[start : start + 10000], now=now)
+    return len(rows)
+
+
+def _deliveries_insert(rows: list[tuple[int, date, datetime]], *, now: datetime) -> None:
+    """Queued Delivery rows (subscriber, period, covers since) covering until `now`; a period that
+    already has its row is left alone."""
+    if connection.vendor == "postgresql":
+        # One row per subscriber: as binary array parameters a 100,000-subscriber tick costs the
+        # client a fraction of a second, where model instances cost ten.
+        with server_bound_cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {Delivery._meta.db_table} (subscriber_id, period, covers_since, covers_until,
+                    created_at, enqueued_at, status, attempts, may_have_sent, last_error, subject)
+                SELECT s, p, c, %b, %b, %b, %b, 0, false, '', ''
+                FROM unnest(%b::bigint[], %b::date[], %b::timestamptz[]) AS r(s, p, c)
+                ON CONFLICT DO NOTHING
+                """,
+                [
+                    now,
+                    now,
+                    now,
+                    str(OutboxStatus.QUEUED),
+                    *(list(column) for column in zip(*rows, strict=True)),
+                ],
+            )
+        return
+    Delivery.objects.bulk_create(
+        [
             Delivery(
                 subscriber_id=pk,
-                period=period.day,
+                period=day,
                 covers_since=since,
                 covers_until=now,
                 created_at=now,
                 enqueued_at=now,
             )
-        )
-    created = 0
-    for start in range(0, len(rows), 2000):
-        batch = rows[start : start + 2000]
-        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
-        created += len(batch)
-    return created
+            for pk, day, since in rows
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def deliveries_dispatch(*, now: datetime, fresh_since: datetime | None = None) -> int:
@@ -327,10 +360,14 @@ def deliveries_dispatch(*, now: datetime, fresh_since: datetime | None = None) -
     condition = Q(enqueued_at__lte=stale)
     if fresh_since is not None:
         condition |= Q(enqueued_at__gte=fresh_since)
-    ids = list(Delivery.objects.claimable(now).filter(condition).order_by("id").values_list("id", flat=True))
-    if not ids:
+    rows = list(
+        Delivery.objects.claimable(now).filter(condition).order_by("id").values_list("id", "enqueued_at")
+    )
+    if not rows:
         return 0
-    Delivery.objects.filter(id__in=ids, enqueued_at__lte=stale).update(enqueued_at=now)
+    ids = [pk for pk, _ in rows]
+    lost = [pk for pk, enqueued_at in rows if enqueued_at <= stale]
+    Delivery.objects.filter(id__in=lost, enqueued_at__lte=stale).update(enqueued_at=now)
     from digest.delivery.tasks import digests_send_task
 
     for chunk in _chunks(ids):
