@@ -8,6 +8,7 @@ leaves the message in doubt.
 from __future__ import annotations
 
 import enum
+import re
 import smtplib
 import ssl
 import uuid
@@ -128,7 +129,7 @@ class SmtpTransport:
             self._drop()
             return Result(Outcome.TRANSIENT, f"before DATA: {exc!r}"[:400])
         try:
-            code, reply = self.conn.data(message.raw)
+            code, reply = _data(self.conn, message.raw)
         except smtplib.SMTPDataError as exc:
             self._reset(exc.smtp_code)
             return Result(_code_outcome(exc.smtp_code, on_recipient=False), f"DATA {exc.smtp_code}")
@@ -148,6 +149,22 @@ class SmtpTransport:
             self.conn.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+
+def _data(conn: smtplib.SMTP, raw: bytes) -> tuple[int, bytes]:
+    """`SMTP.data` for finished message bytes (CRLF line ends): the dot-stuffing regular expression,
+    a pass over every byte of every message, runs only when a line starts with a dot at all."""
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    if raw.startswith(b".") or b"\n." in raw:
+        raw = _LEADING_DOT.sub(b"..", raw)
+    conn.send(raw + b".\r\n" if raw.endswith(b"\r\n") else raw + b"\r\n.\r\n")
+    return conn.getreply()
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class MailboxTransport:
