@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from digest.ingest.errors import RecordError
+from digest.textmarks import strip_marks
 
 # Limits: arXiv itself caps abstracts at 1,920 characters, so these only stop garbage.
 MAX_TITLE = 1_000
@@ -133,21 +134,8 @@ def fold(text: str) -> str:
     """Lower-case ASCII-ish words: accents dropped, punctuation to spaces ('Balázs' -> 'balazs')."""
     if text.isascii():
         return " ".join(_NON_WORD.sub(" ", text.lower()).split())
-    stripped = unicodedata.normalize("NFKD", text).translate(_COMBINING)
+    stripped = strip_marks(unicodedata.normalize("NFKD", text))
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
-
-
-class _CombiningMarks(dict[int, int | None]):
-    """A str.translate table deleting combining marks, filled in as characters are first met (a
-    full table would mean scanning all of Unicode); after that each lookup runs at C speed."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_COMBINING = _CombiningMarks()
 
 
 def title_normalise(title: str) -> str:

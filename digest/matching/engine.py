@@ -28,7 +28,7 @@ from itertools import pairwise
 import numpy as np
 import scipy.sparse as sp
 
-from digest.matching.text import STOPWORDS, Term, parse_terms, parse_words, root, stem, words
+from digest.matching.text import STOPWORDS, Term, parse_terms, parse_words, root, text_stems
 
 NEG = np.float32(-np.inf)
 
@@ -137,7 +137,7 @@ class _Index:
     idf: np.ndarray
 
 
-def _features(tokens: list[str], phrase_lengths: Sequence[int], phrases: set[str]) -> list[str]:
+def _features(tokens: Sequence[str], phrase_lengths: Sequence[int], phrases: set[str]) -> list[str]:
     found = [token for token in tokens if token not in STOPWORDS and len(token) > 1]
     for n in phrase_lengths:
         for start in range(len(tokens) - n + 1):
@@ -156,8 +156,8 @@ def build_index(corpus: Corpus, phrases: set[str], config: Config) -> _Index:
     doc_lengths = np.zeros(len(corpus), dtype=np.float64)
     for row, (title, abstract) in enumerate(zip(corpus.titles, corpus.abstracts, strict=True)):
         counts: dict[int, float] = {}
-        title_features = _features([stem(w) for w in words(title)], lengths, phrases)
-        abstract_features = _features([stem(w) for w in words(abstract)], lengths, phrases)
+        title_features = _features(text_stems(title), lengths, phrases)
+        abstract_features = _features(text_stems(abstract), lengths, phrases)
         for feature in title_features:
             column = vocabulary.setdefault(feature, len(vocabulary))
             counts[column] = counts.get(column, 0.0) + config.title_weight

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from digest.textmarks import strip_marks
+
 # LaTeX accent commands: \'e \"{o} \^o \`a \~n \=a \.z and the letter-argument ones \c{c} \v{s} ...
 _LATEX_ACCENT = re.compile(r"\\(?:['\"`^~=.]|[cvuHkrbdt](?=[{\s]))\s*\{?\s*(\\?[a-zA-Z])\s*\}?")
 _LATEX_LETTERS = {
@@ -89,6 +91,7 @@ _GREEK = {chr(code): _greek_name(code) for code in [*range(0x3B1, 0x3CA), 0x3D1,
 _FOLD_TABLE = str.maketrans(
     {**{ch: f" {name} " for ch, name in _GREEK.items()}, "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "æ": "ae"}
 )
+_FOLDED = re.compile("[" + "".join(chr(code) for code in _FOLD_TABLE) + "]")
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 STOPWORDS = frozenset(
@@ -249,10 +252,12 @@ def fold(text: str) -> str:
         text = _LATEX_COMMAND.sub(_latex_command, text)
     if text.isascii():
         return text.lower()
-    text = text.lower().translate(_FOLD_TABLE)
+    text = text.lower()
+    if _FOLDED.search(text):
+        # str.translate with a dict looks up every character: only worth it when one would change.
+        text = text.translate(_FOLD_TABLE)
     # NFKD splits accents off their letters and maps ligatures, superscripts and full-width forms.
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return strip_marks(unicodedata.normalize("NFKD", text)).lower()
 
 
 @lru_cache(maxsize=200_000)
@@ -290,6 +295,13 @@ def words(text: str) -> list[str]:
 
 def stems(text: str) -> list[str]:
     return [stem(word) for word in words(text)]
+
+
+@lru_cache(maxsize=20_000)
+def text_stems(text: str) -> tuple[str, ...]:
+    """`stems` of a paper's title or abstract, remembered: the same recent papers are indexed again
+    for every topic page, similar-papers list and matching chunk a process serves."""
+    return tuple(stems(text))
 
 
 @dataclass(frozen=True)
