@@ -606,7 +606,7 @@ def _delivery_claim(row: Delivery, subject: str, *, sent: Delivery | None) -> bo
     after the row was queued wins). It also records `sent`, the previous row, as sent: one statement,
     so one commit, per message, and the claim and the previous outcome are durable together."""
     now = timezone.now()
-    with server_bound_cursor() as cursor:
+    with server_bound_cursor(prepare=True) as cursor:
         cursor.execute(
             _CLAIM_SQL,
             [now, now, subject, sent.pk if sent is not None else None, row.pk, Subscriber.Status.ACTIVE],
