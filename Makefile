@@ -42,7 +42,7 @@ lint: install
 # on PostgreSQL does not hold up the cached and 304 feed answers behind it (bench/feeds.py).
 web: install
 	$(BIN)/python manage.py collectstatic --noinput
-	$(BIN)/gunicorn digest.wsgi:application --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --worker-class gthread --threads $${WEB_THREADS:-4} --access-logfile -
+	$(BIN)/gunicorn digest.wsgi:application --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-$$(( 2 * $$(nproc) ))} --worker-class gthread --threads $${WEB_THREADS:-2} --access-logfile -
 
 worker: install
 	$(BIN)/celery -A digest worker --loglevel=INFO --concurrency $${WORKER_CONCURRENCY:-2}

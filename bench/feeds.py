@@ -6,7 +6,7 @@ Reports requests/second and p50/p99 latency for three kinds of GET in one run:
 - cached: the same feed again (one version query, body from the cache);
 - 304: conditional GETs with the current ETag (one version query, empty body).
 
-Usage: .venv/bin/python bench/feeds.py [--papers 5000] [--duration 10] [--workers 2]
+Usage: .venv/bin/python bench/feeds.py [--papers 5000] [--duration 10] [--workers N] [--threads 2]
 Needs PostgreSQL and Redis (scripts/services.sh) and Debian's wrk. Uses its own database
 (digest_feeds_bench), Redis db 8 and port 8401 unless told otherwise.
 """
@@ -89,8 +89,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--papers", type=int, default=5000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    # Two single-GIL workers per core, as `make web`: with one per core, wrk's keep-alive
+    # connections often land mostly on one worker and the other core idles (cached 900-3,000 req/s
+    # from run to run with 2x4 on 2 cores; 2,400-3,300 with 4x2).
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--threads", type=int, default=2, help="gthread threads per worker")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8401")))
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/digest_feeds_bench")
@@ -312,11 +315,15 @@ def main() -> None:
             str(args.threads),
             "--keep-alive",
             "30",
+            "--graceful-timeout",
+            "10",
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
         env=env,
+        # Its own process group, so the workers go with it whatever state the master ends in.
+        start_new_session=True,
     )
     try:
         base = f"http://{bind}"
@@ -353,12 +360,14 @@ def main() -> None:
             ),
         }
     finally:
-        # SIGINT: gunicorn's quick shutdown, so a worker busy with a slow render does not hold us up.
-        server.send_signal(signal.SIGINT)
+        # SIGTERM, the graceful stop: the quick one (SIGINT) shuts a gthread worker's pool down inside
+        # a signal handler, which deadlocks when the signal lands in the pool's submit
+        # (python/cpython#121649), leaving that worker behind holding our stdout.
+        server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         shutil.rmtree(var_dir, ignore_errors=True)
 
