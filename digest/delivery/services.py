@@ -455,8 +455,9 @@ def _items_insert(items: list[tuple[int, int, int, float, str]]) -> None:
     )
 
 
-def _rate_wait() -> None:
-    """Pace sends across all workers with a per-second counter in the shared cache."""
+def _rate_wait(before_sleeping: Callable[[], None]) -> None:
+    """Pace sends across all workers with a per-second counter in the shared cache. Calls
+    `before_sleeping` before any pause, so the caller can make its pending writes durable first."""
     rate = settings.DELIVERY_RATE_PER_SECOND
     if rate <= 0:
         return
@@ -469,10 +470,12 @@ def _rate_wait() -> None:
             cache.add(key, 0, timeout=5)
             count = cache.incr(key)
         except Exception:
+            before_sleeping()
             time.sleep(1 / rate)
             return
         if count <= rate:
             return
+        before_sleeping()
         time.sleep(max(0.0, second + 1 - time.time()))
 
 
@@ -523,8 +526,20 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
         messages = [(row, *digest_message_bytes(delivery=row, items=items.get(row.pk, []))) for row in rows]
         report.render_seconds = time.perf_counter() - started
         sender = envelope_sender(settings.DEFAULT_FROM_EMAIL)
+
+        def sent_record() -> None:
+            # A message that went out stays "sending" until recorded; a crash then would resend
+            # it. Never wait (for the rate limit) with one unrecorded.
+            nonlocal sent
+            if sent is not None:
+                outcome_record(
+                    model=Delivery, pk=sent.pk, attempts=sent.attempts + 1, result=Result(Outcome.SENT)
+                )
+                report.sent += 1
+                sent = None
+
         for index, (row, raw, subject) in enumerate(messages):
-            _rate_wait()
+            _rate_wait(sent_record)
             claimed = _delivery_claim(row, subject, sent=sent)
             if sent is not None:
                 report.sent += 1
@@ -561,12 +576,7 @@ def digests_send(*, delivery_ids: list[int]) -> ChunkReport:
                     retry_ids.extend((pk, retry_at) for pk in rest)
                     report.retrying += len(rest)
                 break
-        if sent is not None:
-            outcome_record(
-                model=Delivery, pk=sent.pk, attempts=sent.attempts + 1, result=Result(Outcome.SENT)
-            )
-            report.sent += 1
-            sent = None
+        sent_record()
         _retries_schedule(retry_ids)
     finally:
         if transport is not None:
