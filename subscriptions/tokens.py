@@ -84,8 +84,7 @@ def _signer(purpose: Purpose) -> signing.TimestampSigner:
 
 def token_make(*, purpose: Purpose, subscriber: Subscriber, extra: str = "") -> str:
     """`extra` binds the token to one object (a paper id, a delivery id, a new address hash)."""
-    payload = signing.b64_encode(f"{subscriber.pk}:{subscriber.token_version}:{extra}".encode()).decode()
-    return _signer(purpose).sign(payload)
+    return tokens_make(purpose=purpose, subscriber=subscriber, extras=[extra])[0]
 
 
 def tokens_make(*, purpose: Purpose, subscriber: Subscriber, extras: Iterable[str]) -> list[str]:

@@ -79,13 +79,23 @@ class DeliveryHealth:
     may_have_sent: int  # rows a crash interrupted in transmission (possibly delivered twice)
 
 
+def _complaints_since(since: datetime) -> int:
+    return DeliveryEvent.objects.filter(kind=DeliveryEvent.Kind.COMPLAINT, created_at__gte=since).count()
+
+
+def _sent_since(since: datetime) -> int:
+    return Delivery.objects.filter(status=OutboxStatus.SENT, sent_at__gte=since).count()
+
+
+def _complaint_rate(*, complaints: int, sent: int) -> float:
+    return complaints / sent if sent else (1.0 if complaints else 0.0)
+
+
 def delivery_health() -> DeliveryHealth:
     since = timezone.now() - timedelta(days=1)
-    sent = Delivery.objects.filter(status=OutboxStatus.SENT, sent_at__gte=since).count()
-    complaints = DeliveryEvent.objects.filter(
-        kind=DeliveryEvent.Kind.COMPLAINT, created_at__gte=since
-    ).count()
-    rate = complaints / sent if sent else (1.0 if complaints else 0.0)
+    sent = _sent_since(since)
+    complaints = _complaints_since(since)
+    rate = _complaint_rate(complaints=complaints, sent=sent)
     return DeliveryHealth(
         sent_last_day=sent,
         complaints_last_day=complaints,
@@ -100,13 +110,11 @@ def sending_paused() -> bool:
     """`delivery_health().paused` for the send path, which asks before every chunk: without a
     complaint in the last day nothing is paused, and the day's sent mail is not counted."""
     since = timezone.now() - timedelta(days=1)
-    complaints = DeliveryEvent.objects.filter(
-        kind=DeliveryEvent.Kind.COMPLAINT, created_at__gte=since
-    ).count()
+    complaints = _complaints_since(since)
     if not complaints:
         return False
-    sent = Delivery.objects.filter(status=OutboxStatus.SENT, sent_at__gte=since).count()
-    return (complaints / sent if sent else 1.0) >= settings.DELIVERY_COMPLAINT_PAUSE_RATE
+    rate = _complaint_rate(complaints=complaints, sent=_sent_since(since))
+    return rate >= settings.DELIVERY_COMPLAINT_PAUSE_RATE
 
 
 class Candidate(NamedTuple):

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import psycopg
 from django.core.cache import cache
-from django.db import connection
-from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from digest.db import server_bound_cursor
 from digest.matching.selectors import Ranked, similar_papers, topic_ranking
 from digest.papers.models import Author, Paper, PaperAuthor, Topic
 
@@ -186,20 +184,9 @@ def _papers_version_sql() -> str:
     return _PAPERS_VERSION.format(paper=Paper._meta.db_table)
 
 
-def _version_cursor() -> CursorWrapper:
-    """Django's cursor (so queries are logged and counted as usual), binding parameters on the
-    server on PostgreSQL: psycopg then prepares a statement run a few times on one connection, and
-    PostgreSQL stops re-planning it. Planning the version query costs ten times its execution.
-    (Django's own cursors bind on the client and are never prepared; see DB_PREPARED_STATEMENTS.)"""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-
-
 def _version_row(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    with _version_cursor() as cursor:
+    # Prepared: planning the version query costs ten times running it, on every feed request.
+    with server_bound_cursor(prepare=True) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 

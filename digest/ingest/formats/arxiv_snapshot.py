@@ -153,6 +153,11 @@ def _line_parse(number: int, line: str) -> Parsed | None:
         return Reject(number, f"invalid JSON: {error.args[0].split(':')[0]} ({preview(line)})")
     except RecursionError:
         return Reject(number, "invalid JSON: nested too deeply")
+    return _object_parse(number, row)
+
+
+def _object_parse(number: int, row: object) -> Parsed:
+    """One line's JSON value as a record: it must be an object."""
     if not isinstance(row, dict):
         return Reject(number, f"expected a JSON object, got {type(row).__name__}")
     return record_from_row(number, row, JSONL)
@@ -172,10 +177,7 @@ def parse_jsonl(stream: BinaryIO) -> Iterator[Parsed]:
             if parsed is not None:
                 yield parsed
             continue
-        if not isinstance(row, dict):
-            yield Reject(number, f"expected a JSON object, got {type(row).__name__}")
-            continue
-        yield record_from_row(number, row, JSONL)
+        yield _object_parse(number, row)
 
 
 def parse_csv(stream: BinaryIO) -> Iterator[Parsed]:
