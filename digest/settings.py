@@ -189,6 +189,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingest-due-sources": {"task": "papers.ingest_due_sources", "schedule": crontab(minute="*/10")},
+    "search-index": {"task": "papers.search_index", "schedule": crontab(minute="5-59/15")},
 }
 
 # --- Subscriptions (helper B) -----------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Word search over papers for the admin: PostgreSQL full text (one GIN index) or substring match.
+"""Word search over papers for the admin: PostgreSQL full text (the GIN-indexed documents of
+`digest.papers.search_index`) or substring match.
 
 On PostgreSQL a term matches words starting with it ("transform" finds "transformers"), a quoted
 phrase matches those words in order; title, abstract and authors are one document. Elsewhere (the
@@ -12,12 +13,12 @@ import re
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from digest.papers.models import Paper
+from digest.papers.models import PaperSearchDocument
 
-# Must stay identical to the expression indexed by curation migration 0003.
-DOCUMENT = (
-    "to_tsvector('simple'::regconfig, coalesce(\"papers_paper\".\"title\", '') || ' ' || "
-    'coalesce("papers_paper"."abstract", \'\') || \' \' || coalesce("papers_paper"."author_names"::text, \'\'))'
+# The ids of the papers whose document matches a tsquery (bound as the one parameter).
+MATCHING_IDS = (
+    f'SELECT paper_id FROM "{PaperSearchDocument._meta.db_table}" '
+    "WHERE document @@ to_tsquery('simple'::regconfig, %s)"
 )
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -35,21 +36,27 @@ def _use_fulltext() -> bool:
     return connection.vendor == "postgresql"
 
 
-# Up to this many hits the ids are passed on as one array; above it the expression itself is used.
+# Up to this many hits the ids are passed on as one array; above it the query keeps a semi-join.
 ID_LIST_MAX = 2_000
 
 
-def _fulltext(queryset: QuerySet, where: str, params: list[str]) -> QuerySet:
-    """Filter by a full-text condition, choosing the plan PostgreSQL cannot choose itself: it has
-    no estimate of a tsquery's hits. For a rare term it would walk the published_at index
-    recomputing each paper's document until 50 match (5 s on 100,000 papers for 100 hits); the
-    ids alone come from the GIN index in milliseconds and are passed on as one array. A common
-    term (over 2% of papers) finds its first 50 early in that walk (~0.1 s), while a long id
-    array would cost more, so it keeps the expression."""
-    ids = list(Paper.objects.order_by().extra(where=[where], params=params).values_list("pk", flat=True))
+def _fulltext(queryset: QuerySet, query: str, or_ids: list[int] | None = None) -> QuerySet:
+    """Papers matching a tsquery (or with an id in `or_ids`), choosing the plan PostgreSQL cannot
+    choose itself: it has no estimate of a tsquery's hits. The ids come from the GIN index in
+    milliseconds; up to ID_LIST_MAX of them are passed on as one array, which a rare term needs (a
+    semi-join could walk the published_at index until 50 papers match). A common term keeps the
+    semi-join, where that walk ends early and a long id array would cost more."""
+    with connection.cursor() as cursor:
+        cursor.execute(MATCHING_IDS, [query])
+        ids = [row[0] for row in cursor.fetchall()]
+    extra = [int(i) for i in or_ids or []]
     if len(ids) <= ID_LIST_MAX:
-        return queryset.extra(where=['"papers_paper"."id" = ANY(%s)'], params=[ids])
-    return queryset.extra(where=[where], params=params)
+        return queryset.extra(where=['"papers_paper"."id" = ANY(%s)'], params=[ids + extra])
+    where = f'"papers_paper"."id" IN ({MATCHING_IDS})'
+    if extra:
+        where = f'({where} OR "papers_paper"."id" = ANY(%s))'
+        return queryset.extra(where=[where], params=[query, extra])
+    return queryset.extra(where=[where], params=[query])
 
 
 def papers_matching_all(queryset: QuerySet, terms: list[str]) -> QuerySet:
@@ -58,8 +65,7 @@ def papers_matching_all(queryset: QuerySet, terms: list[str]) -> QuerySet:
         parts = [q for q in (_phrase_query(t) for t in terms) if q]
         if not parts:
             return queryset
-        query = " & ".join(f"({p})" for p in parts)
-        return _fulltext(queryset, f"{DOCUMENT} @@ to_tsquery('simple'::regconfig, %s)", [query])
+        return _fulltext(queryset, " & ".join(f"({p})" for p in parts))
     for term in terms:
         queryset = queryset.filter(
             Q(title__icontains=term) | Q(abstract__icontains=term) | Q(author_names__icontains=term)
@@ -73,10 +79,7 @@ def papers_matching_any(queryset: QuerySet, phrases: list[str], *, or_ids: list[
         parts = [q for q in (_phrase_query(p) for p in phrases) if q]
         if not parts:
             return queryset.filter(pk__in=or_ids)
-        query = " | ".join(f"({p})" for p in parts)
-        ids = ",".join(str(int(i)) for i in or_ids) or "NULL"
-        where = f'({DOCUMENT} @@ to_tsquery(\'simple\'::regconfig, %s) OR "papers_paper"."id" IN ({ids}))'
-        return _fulltext(queryset, where, [query])
+        return _fulltext(queryset, " | ".join(f"({p})" for p in parts), or_ids)
     q = Q(pk__in=or_ids)
     for phrase in phrases:
         q |= Q(title__icontains=phrase) | Q(abstract__icontains=phrase) | Q(author_names__icontains=phrase)

@@ -17,9 +17,10 @@ import orjson
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from digest.papers.models import Author, Paper, PaperAuthor
+from digest.papers.models import Author, Paper, PaperAuthor, PaperSearchDocument
 
 PAPER = Paper._meta.db_table
+SEARCH_DOCUMENT = PaperSearchDocument._meta.db_table
 AUTHOR = Author._meta.db_table
 PAPER_AUTHOR = PaperAuthor._meta.db_table
 
@@ -293,6 +294,10 @@ def papers_update(*, rows: list[dict[str, Any]]) -> None:
                     copy.write_row(_db_row(("id", *CONTENT_COLUMNS), row, True))
             assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
             cursor.execute(f"UPDATE {PAPER} p SET {assignments} FROM ingest_paper_stage s WHERE p.id = s.id")
+            # Stale now; search_documents_index() writes them again after the run.
+            cursor.execute(
+                f"DELETE FROM {SEARCH_DOCUMENT} WHERE paper_id IN (SELECT id FROM ingest_paper_stage)"
+            )
             cursor.execute("TRUNCATE ingest_paper_stage")
         else:
             assignments = ", ".join(f"{c} = %s" for c in CONTENT_COLUMNS)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,6 +87,19 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved one at a time (admin edits, merges), a paper's search document follows at once;
+        bulk ingestion writes without this and leaves the documents to `search_documents_index`."""
+        from digest.papers.search_index import DOCUMENT_FIELDS, search_documents_refresh
+
+        fields = kwargs.get("update_fields")
+        if fields is not None and not DOCUMENT_FIELDS & set(fields):
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            search_documents_refresh(paper_ids=[self.pk])
+
     def get_absolute_url(self) -> str:
         return reverse("paper-detail", args=[self.pk])
 
@@ -121,6 +137,18 @@ class PaperAuthor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}: {self.author_id} on {self.paper_id}"
+
+
+class PaperSearchDocument(models.Model):
+    """A paper's full-text document for the admin search (PostgreSQL only), in a table of its own
+    so that bulk ingestion does not compute it: see `digest.papers.search_index`."""
+
+    paper = models.OneToOneField(Paper, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # GIN-indexed by migration papers/0005 on PostgreSQL; empty elsewhere.
+    document = SearchVectorField()
+
+    def __str__(self) -> str:
+        return f"search document of paper {self.paper_id}"
 
 
 class Topic(models.Model):

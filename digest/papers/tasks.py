@@ -8,6 +8,7 @@ from celery import shared_task
 
 from digest.ingest.errors import IngestError
 from digest.papers.models import Source
+from digest.papers.search_index import search_documents_index
 from digest.papers.services import ingest_location, source_claim_due
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,16 @@ def ingest_task(location: str, format: str | None = None, source_id: int | None 
     if run.new or run.updated:
         from digest.matching.tasks import process_new_papers
 
+        search_index_task.delay_on_commit()
         process_new_papers.delay_on_commit()
     return run.pk
+
+
+@shared_task(name="papers.search_index", soft_time_limit=3600, time_limit=3600 + 300)
+def search_index_task() -> int:
+    """After an ingest run (and on beat, for anything a failed run left): the admin search documents
+    of the papers that have none. Idempotent; concurrent runs only duplicate work."""
+    return search_documents_index()
 
 
 @shared_task(name="papers.ingest_due_sources")

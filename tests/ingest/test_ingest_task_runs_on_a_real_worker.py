@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.matching.models import ProcessedPaper
-from digest.papers.models import IngestRun, Paper
+from digest.papers.models import IngestRun, Paper, PaperSearchDocument
 from digest.papers.tasks import ingest_task
 from tests.conftest import CeleryWorker
 from tests.ingest.conftest import DATA
@@ -33,7 +33,9 @@ def worker(
     return request.getfixturevalue("celery_worker")
 
 
-def test_ingest_task_is_executed_by_the_worker_and_hands_new_papers_to_matching(worker: CeleryWorker) -> None:
+def test_ingest_task_is_executed_by_the_worker_and_hands_new_papers_to_matching_and_search(
+    worker: CeleryWorker,
+) -> None:
     ingest_task.delay(str(DATA / "arxiv-api.atom"))
     wait_for(lambda: IngestRun.objects.filter(status=IngestRun.Status.DONE).exists())
     run = IngestRun.objects.get()
@@ -41,6 +43,8 @@ def test_ingest_task_is_executed_by_the_worker_and_hands_new_papers_to_matching(
     assert Paper.objects.count() == 3
     # process_new_papers was queued after the ingest committed and claimed the three papers.
     wait_for(lambda: ProcessedPaper.objects.count() == 3)
+    # So was the search index, which wrote the three papers' admin search documents.
+    wait_for(lambda: PaperSearchDocument.objects.count() == 3)
 
 
 def test_a_bad_input_is_recorded_as_a_failed_run_not_retried(worker: CeleryWorker, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from digest.delivery.demo import step_send_demo_digests
 from digest.ingest.errors import IngestError
 from digest.matching.demo import step_match_demo_papers
 from digest.papers.models import Paper, Topic
+from digest.papers.search_index import search_documents_index
 from digest.papers.services import ingest_location, ingest_summary
 from subscriptions.demo import step_demo_subscribers
 
@@ -37,6 +38,7 @@ def step_ingest_sample_papers(command: BaseCommand) -> None:
         except IngestError as error:
             raise CommandError(f"cannot ingest {page}: {error}") from None
         command.stdout.write("  " + ingest_summary(run))
+    search_documents_index()
     command.stdout.write(f"  {Paper.objects.count()} papers in the store")
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from digest.ingest.detect import FORMAT_NAMES
 from digest.ingest.errors import IngestError
+from digest.papers.search_index import search_documents_index
 from digest.papers.services import ingest_location, ingest_summary
 
 
@@ -37,3 +39,10 @@ class Command(BaseCommand):
         if run.rejected > options["show_rejects"]:
             self.stderr.write(f"  ... {run.rejected - options['show_rejects']} more, see IngestRun #{run.pk}")
         self.stdout.write(ingest_summary(run))
+        if run.new or run.updated:
+            started = time.perf_counter()
+            written = search_documents_index()
+            if written:
+                self.stdout.write(
+                    f"wrote {written} admin search documents in {time.perf_counter() - started:.1f}s"
+                )
