@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE["subscriptions-pending-purge"] = {
 # --- Ingestion ---------------------------------------------------------------------------------
 INGEST_FETCH_TIMEOUT = env_float("INGEST_FETCH_TIMEOUT", 30.0)
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Parser processes for one large local JSON-lines file (the arXiv snapshot): they share its lines.
+INGEST_PARSERS = env_int("INGEST_PARSERS", 2, minimum=1)
 INGEST_USER_AGENT = env_str("INGEST_USER_AGENT", f"PaperDigest/1.0 (+{SITE_URL}; self-hosted paper digest)")
 
 # --- Matching (helper C) -----------------------------------------------------------------------

@@ -98,10 +98,22 @@ def detect(head: bytes, *, name_hint: str = "") -> str:
     )
 
 
+# Formats whose records can be split between several parser processes by line blocks.
+SHARED_PARSERS: dict[str, Callable[[BinaryIO, arxiv_snapshot.Share], Iterator[Parsed]]] = {
+    arxiv_snapshot.JSONL: arxiv_snapshot.parse_jsonl,
+}
+
+
 def records(
-    stream: BinaryIO, *, format: str | None = None, name_hint: str = ""
+    stream: BinaryIO,
+    *,
+    format: str | None = None,
+    name_hint: str = "",
+    share: arxiv_snapshot.Share | None = None,
 ) -> tuple[str, Iterator[Parsed]]:
-    """(format name, parsed records) for a seekable binary stream."""
+    """(format name, parsed records) for a seekable binary stream. With a share (see
+    arxiv_snapshot.parse_jsonl), only that share of a format in SHARED_PARSERS; any other format
+    is parsed whole by the first share and yields nothing in the others."""
     stream = _unpacked(stream)
     try:
         head = stream.read(HEAD_BYTES)
@@ -118,4 +130,8 @@ def records(
         reason = _binary_reason(head)
         if reason:
             raise IngestError(f"this is {reason}, not {format} input")
-    return format, PARSERS[format](stream)
+    if share is None or share[1] == 1:
+        return format, PARSERS[format](stream)
+    if format in SHARED_PARSERS:
+        return format, SHARED_PARSERS[format](stream, share)
+    return format, PARSERS[format](stream) if share[0] == 0 else iter(())

@@ -7,14 +7,18 @@ sources) and only what changed is written, in bulk (`digest.papers.bulk`).
 
 from __future__ import annotations
 
+import gc
 import gzip
+import heapq
 import logging
 import os
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, closing, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from datetime import datetime
+from functools import partial
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -24,6 +28,7 @@ from django.utils import timezone
 from digest.ingest import detect, normalise
 from digest.ingest.errors import IngestError
 from digest.ingest.fetch import fetch, is_url
+from digest.ingest.formats.arxiv_snapshot import Share
 from digest.ingest.parallel import in_child_process
 from digest.ingest.records import PaperRecord, Reject
 from digest.papers import bulk
@@ -32,9 +37,14 @@ from digest.papers.models import IngestRun, Source
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
+# Inputs from this size on are parsed by INGEST_PARSERS processes where the format allows it.
+SHARED_MIN_BYTES = 16 * 1024 * 1024
 MAX_REJECTS_KEPT = 200
 # Author ids remembered during a run: ~100 bytes each, so at most ~50 MB on the largest inputs.
 AUTHORS_REMEMBERED = 500_000
+# With the cyclic garbage collector paused, a full collection after this many batches frees what
+# cycles there are (rare here: records, rows and COPY text are plain trees).
+COLLECT_EVERY = 20
 
 __all__ = ["IngestError", "ingest_location", "source_claim_due"]
 
@@ -283,33 +293,92 @@ def _authors_remember(rows: list[dict[str, Any]], author_ids: dict[str, int]) ->
 # --- Runs ----------------------------------------------------------------------------------------
 
 
-def _batches(parsed: Iterable[PaperRecord | Reject]) -> Iterator[tuple[list[PaperRecord], list[Reject]]]:
+def _batches(
+    parsed: Iterable[PaperRecord | Reject], block_lines: int | None
+) -> Iterator[tuple[int, list[PaperRecord], list[Reject]]]:
+    """(order, records, rejects) per batch of at most BATCH_SIZE records. A parser with a share of
+    the input (`block_lines` set) makes one batch of each block of lines, numbered by block, so that
+    batches from several parsers merge back into input order; otherwise `order` counts batches."""
     batch: list[PaperRecord] = []
     rejects: list[Reject] = []
+    order = 0
     for item in parsed:
+        if block_lines:
+            block = (item.record - 1) // block_lines
+            if block != order and (batch or rejects):
+                yield order, batch, rejects
+                batch, rejects = [], []
+            order = block
         if isinstance(item, Reject):
             rejects.append(item)
             continue
         batch.append(item)
-        if len(batch) >= BATCH_SIZE:
-            yield batch, rejects
+        if not block_lines and len(batch) >= BATCH_SIZE:
+            yield order, batch, rejects
             batch, rejects = [], []
+            order += 1
     if batch or rejects:
-        yield batch, rejects
+        yield order, batch, rejects
 
 
-def _parse(location: str, format: str | None) -> Iterator[Any]:
-    """Runs in the parser process: the format name, then (records with their fresh hashes, rejects,
-    bytes of input read so far) per batch."""
+def _parse(location: str, format: str | None, share: Share | None) -> Iterator[Any]:
+    """Runs in a parser process: the format name, then (order, records with what _prepared says
+    about them, rejects, bytes of input read so far) per batch."""
     with ExitStack() as stack:
         stream = _open(location, stack)
-        name, parsed = detect.records(stream, format=format, name_hint=location)
+        name, parsed = detect.records(stream, format=format, name_hint=location, share=share)
         yield name
-        for records, rejects in _batches(parsed):
+        block_lines = share[2] if share and name in detect.SHARED_PARSERS else None
+        for number, (order, records, rejects) in enumerate(_batches(parsed, block_lines), start=1):
             position = None
             with suppress(OSError, ValueError):
                 position = stream.tell()
-            yield [(record, *_prepared(record)) for record in records], rejects, position
+            yield order, [(record, *_prepared(record)) for record in records], rejects, position
+            if number % COLLECT_EVERY == 0:
+                gc.collect()  # the run paused automatic collection (_collector_paused)
+
+
+def _parser_count(location: str) -> int:
+    """How many parser processes share an input: several only for a local file big enough to be
+    worth the extra process (each reads the whole file, and parses its share of the lines)."""
+    if is_url(location):
+        return 1
+    try:
+        size = os.path.getsize(location)
+    except OSError:
+        return 1  # _open reports it
+    return settings.INGEST_PARSERS if size >= SHARED_MIN_BYTES else 1
+
+
+def _parsers(location: str, format: str | None, stack: ExitStack) -> tuple[str, Iterator[Any]]:
+    """(format name, parsed batches in input order), from one or more parser processes."""
+    count = _parser_count(location)
+    children = [
+        stack.enter_context(
+            closing(
+                in_child_process(
+                    partial(_parse, location, format, (part, count, BATCH_SIZE) if count > 1 else None)
+                )
+            )
+        )
+        for part in range(count)
+    ]
+    names = [next(child) for child in children]
+    return names[0], heapq.merge(*children, key=itemgetter(0))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause automatic garbage collection for a run (the forked parser inherits the pause). A batch
+    allocates millions of objects, each allocation counting towards the next collection, and the
+    collections found nothing to free while costing a fifth of the run's time (bench/ingest.py)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _ingest_batches(
@@ -318,7 +387,7 @@ def _ingest_batches(
     """Store parsed batches, counting into `run` (saved after every batch, so a run interrupted
     half-way shows how far it got; re-running it is safe)."""
     author_ids: dict[str, int] = {}
-    for parsed, rejects, position in batches:
+    for done, (_, parsed, rejects, position) in enumerate(batches, start=1):
         for item in rejects:
             run.rejected += 1
             if len(run.rejects) < MAX_REJECTS_KEPT:
@@ -337,6 +406,8 @@ def _ingest_batches(
         run.save(update_fields=["new", "updated", "unchanged", "rejected", "rejects"])
         if on_batch:
             on_batch(position)
+        if done % COLLECT_EVERY == 0:
+            gc.collect()
 
 
 def _open(location: str, stack: ExitStack) -> BinaryIO:
@@ -365,13 +436,14 @@ def ingest_location(
     """Ingest a file path or http(s) URL. Returns the finished IngestRun; a fatal problem marks the
     run failed and raises IngestError with a one-line message (good batches stay stored).
 
-    A child process reads and parses the input while this one stores the previous batch."""
+    Child processes read and parse the input while this one stores the previous batch: two (see
+    INGEST_PARSERS) for a large local JSON-lines file, sharing its lines by blocks, else one."""
     run = IngestRun.objects.create(location=location[:1000], format=format or "", source_id=source_id)
     try:
         with ExitStack() as stack:
-            parsed = stack.enter_context(closing(in_child_process(lambda: _parse(location, format))))
+            stack.enter_context(_collector_paused())
             try:
-                run.format = next(parsed)
+                run.format, parsed = _parsers(location, format, stack)
                 run.save(update_fields=["format"])
                 on_batch = _progress_bar(location, stack) if progress else None
                 _ingest_batches(run, parsed, on_batch)
@@ -399,7 +471,8 @@ def _progress_bar(location: str, stack: ExitStack) -> Callable[[int | None], Non
     bar = stack.enter_context(tqdm(total=total, unit="B", unit_scale=True, desc="ingesting"))
 
     def update(position: int | None) -> None:
-        if position is not None:
+        # Parsers sharing a file each report how far they have read: the furthest counts.
+        if position is not None and position > bar.n:
             bar.update(position - bar.n)
 
     return update

@@ -24,6 +24,8 @@ from digest.ingest.textio import ERRORS
 JSONL = "arxiv-jsonl"
 CSV = "arxiv-csv"
 REQUIRED_COLUMNS = {"id", "title", "abstract"}
+# (this parser's number, how many parsers, lines per block): see parse_jsonl.
+Share = tuple[int, int, int]
 # A CSV field may legitimately span lines, but not megabytes.
 csv.field_size_limit(1_000_000)
 
@@ -163,8 +165,14 @@ def _object_parse(number: int, row: object) -> Parsed:
     return record_from_row(number, row, JSONL)
 
 
-def parse_jsonl(stream: BinaryIO) -> Iterator[Parsed]:
+def parse_jsonl(stream: BinaryIO, share: Share | None = None) -> Iterator[Parsed]:
+    """Every line's record or reject. With a share (part, parts, lines), only the lines of every
+    parts-th block of that many lines, starting with block `part`: parsers in several processes
+    each take a share of one file, and skipping a line costs nothing next to parsing it."""
+    part, parts, lines = share or (0, 1, 1)
     for number, raw in enumerate(stream, start=1):
+        if parts > 1 and (number - 1) // lines % parts != part:
+            continue
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         try:
