@@ -77,3 +77,16 @@ def test_a_paper_edited_through_the_orm_is_searchable_at_once(curator_client: Cl
     paper.featured = True
     paper.save(update_fields=["featured"])
     assert _found(curator_client, "monotiles") == {"2401.04321"}
+
+
+def test_the_ingest_command_writes_the_documents_of_what_it_stored(
+    curator_client: Client, tmp_path: Path
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": "2401.05555", "title": "Heesch numbers", "abstract": "Tiles."}) + "\n")
+    call_command("ingest", str(path), stdout=StringIO())
+    assert _found(curator_client, "heesch") == {"2401.05555"}

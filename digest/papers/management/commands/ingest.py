@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -38,11 +37,7 @@ class Command(BaseCommand):
             self.stderr.write(f"  rejected record {reject['record']}: {reject['reason']}")
         if run.rejected > options["show_rejects"]:
             self.stderr.write(f"  ... {run.rejected - options['show_rejects']} more, see IngestRun #{run.pk}")
-        self.stdout.write(ingest_summary(run))
         if run.new or run.updated:
-            started = time.perf_counter()
-            written = search_documents_index()
-            if written:
-                self.stdout.write(
-                    f"wrote {written} admin search documents in {time.perf_counter() - started:.1f}s"
-                )
+            # What the ingest task queues after a run, done here before the one summary line.
+            search_documents_index()
+        self.stdout.write(ingest_summary(run))
