@@ -178,8 +178,14 @@ def author_match_key(name: str) -> str:
 
 
 def clean_authors(names: Iterable[str]) -> list[str]:
+    return clean_authors_keyed(names)[0]
+
+
+def clean_authors_keyed(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The cleaned names, one per person, and their author keys (computed here anyway, so the
+    storing side need not compute them again)."""
     result: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, None] = {}
     for raw in names:
         if not isinstance(raw, str):
             raise RecordError(f"author name is not text but {type(raw).__name__}")
@@ -191,11 +197,11 @@ def clean_authors(names: Iterable[str]) -> list[str]:
         key = author_key(name)
         if key in seen:
             continue
-        seen.add(key)
+        seen[key] = None
         result.append(name)
         if len(result) == MAX_AUTHORS:
             break
-    return result
+    return result, list(seen)
 
 
 _CATEGORY = re.compile(r"^[A-Za-z][\w.\-]{0,63}$")

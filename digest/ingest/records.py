@@ -39,6 +39,8 @@ class PaperRecord:
     code_urls: list[str] = field(default_factory=list)
     project_urls: list[str] = field(default_factory=list)
     title_key: str = ""
+    # normalise.author_key of each name, in the same order.
+    author_keys: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.title_key:
@@ -78,7 +80,7 @@ def record_build(
         if parsed is None:
             raise RecordError(f"not an arXiv id: {normalise.preview(arxiv_id)}")
         base_id, version = parsed
-    names = normalise.clean_authors(authors or [])
+    names, author_keys = normalise.clean_authors_keyed(authors or [])
     cats = normalise.clean_categories(categories or [])
     code_urls, project_urls = normalise.urls_extract(clean_abstract)
     code_urls = normalise.unique([*(extra_code_urls or []), *code_urls])
@@ -91,6 +93,7 @@ def record_build(
         title=clean_title,
         abstract=clean_abstract,
         authors=names,
+        author_keys=author_keys,
         arxiv_id=base_id,
         arxiv_version=version,
         categories=cats,

@@ -228,10 +228,11 @@ def _copy_field(value: object) -> str:
     return text
 
 
-def record_copy_text(row: dict[str, Any]) -> str:
-    """The record columns of a new paper row in COPY text, formatted ahead of time (the parser
-    process does it, so the storing process only adds the id and the times)."""
-    return copy_text(_layout(RECORD_COLUMNS)[0](row))
+def record_copy_text(row: dict[str, Any]) -> bytes:
+    """The record columns of a new paper row in COPY text, encoded, formatted ahead of time (the
+    parser process does it, so the storing process only adds the id and the times and neither
+    decodes nor encodes the text)."""
+    return copy_text(_layout(RECORD_COLUMNS)[0](row)).encode()
 
 
 def papers_insert(*, rows: list[dict[str, Any]]) -> None:
@@ -250,17 +251,17 @@ def papers_insert(*, rows: list[dict[str, Any]]) -> None:
                 row["id"] = new_id
             columns = ("id", *INSERT_COLUMNS)
             # The last four columns are the same for nearly every row of a batch: format them once.
-            tails: dict[tuple[object, ...], str] = {}
+            tails: dict[tuple[object, ...], bytes] = {}
             with cursor.copy(f"COPY {PAPER} ({', '.join(columns)}) FROM STDIN") as copy:
                 for start in range(0, len(rows), 1_000):
                     lines = []
                     for row in rows[start : start + 1_000]:
                         tail = (row["modified_at"], row["first_seen_at"], row["hidden"], row["featured"])
                         if tail not in tails:
-                            tails[tail] = copy_text(tail)
+                            tails[tail] = copy_text(tail).encode()
                         record = row.get("record_copy_text") or record_copy_text(row)
-                        lines.append(f"{row['id']}\t{record}\t{tails[tail]}\n")
-                    copy.write("".join(lines))
+                        lines.append(b"%d\t%b\t%b\n" % (row["id"], record, tails[tail]))
+                    copy.write(b"".join(lines))
         else:
             marks = ", ".join(["%s"] * len(INSERT_COLUMNS))
             cursor.executemany(

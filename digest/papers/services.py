@@ -82,6 +82,7 @@ def _row_new(record: PaperRecord, now: datetime, content_hash: str | None = None
         "title": record.title,
         "abstract": record.abstract,
         "author_names": record.authors,
+        "author_keys": record.author_keys,
         "categories": " ".join(record.categories),
         "primary_category": record.categories[0] if record.categories else "",
         "sources": record.source,
@@ -100,7 +101,7 @@ def _row_new(record: PaperRecord, now: datetime, content_hash: str | None = None
     return row
 
 
-def _prepared(record: PaperRecord) -> tuple[str | None, str | None]:
+def _prepared(record: PaperRecord) -> tuple[str | None, bytes | None]:
     """What the parser process works out ahead for a record: the content hash of the paper it
     alone makes, and that paper's record columns in COPY text. None for both when the paper
     would depend on the time of storing (no publication date)."""
@@ -132,6 +133,7 @@ def _merge(row: dict[str, Any], record: PaperRecord) -> None:
         row["abstract"] = record.abstract
         if record.authors:
             row["author_names"] = record.authors
+            row["author_keys"] = record.author_keys
         if record.categories:
             row["categories"] = " ".join(record.categories)
             row["primary_category"] = record.categories[0]
@@ -180,7 +182,7 @@ class _Batch(_Index):
         super().__init__(rows)
         self.rows = rows
 
-    def apply(self, record: PaperRecord, fresh_hash: str | None, copy_text: str | None, now: datetime) -> str:
+    def apply(self, record: PaperRecord, fresh_hash: str | None, copy_text: bytes | None, now: datetime) -> str:
         """'new', 'updated' or 'unchanged' for this record."""
         row = self.find(record)
         if row is None:
@@ -207,7 +209,7 @@ class _Batch(_Index):
         return "updated"
 
 
-Parsed = tuple[PaperRecord, str | None, str | None]  # a record and what _prepared says about it
+Parsed = tuple[PaperRecord, str | None, bytes | None]  # a record and what _prepared says about it
 
 
 def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[int], set[int]]:
@@ -261,13 +263,10 @@ def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
         _authors_remember(relinks, author_ids)
         bulk.papers_insert(rows=inserts)
         bulk.papers_update(rows=updates)
-        by_name = {
-            name: author_ids[normalise.author_key(name)] for row in relinks for name in row["author_names"]
-        }
         links = [
-            (row["id"], by_name[name], position)
+            (row["id"], author_ids[key], position)
             for row in relinks
-            for position, name in enumerate(row["author_names"])
+            for position, key in enumerate(_author_keys(row))
         ]
         bulk.authorships_replace(
             paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None], links=links
@@ -282,12 +281,19 @@ def _authors_remember(rows: list[dict[str, Any]], author_ids: dict[str, int]) ->
         author_ids.clear()  # bounded memory on huge inputs; the authors are simply looked up again
     missing: dict[str, tuple[str, str]] = {}
     for row in rows:
-        for name in row["author_names"]:
-            key = normalise.author_key(name)
+        for name, key in zip(row["author_names"], _author_keys(row), strict=True):
             if key not in author_ids and key not in missing:
                 missing[key] = (name, normalise.author_match_key(name))
     if missing:
         author_ids.update(bulk.authors_ids(authors=missing))
+
+
+def _author_keys(row: dict[str, Any]) -> list[str]:
+    """The author keys of a row's names: the parser's when the names are a record's, else computed."""
+    keys = row.get("author_keys")
+    if keys is None or len(keys) != len(row["author_names"]):
+        keys = row["author_keys"] = [normalise.author_key(name) for name in row["author_names"]]
+    return keys
 
 
 # --- Runs ----------------------------------------------------------------------------------------
