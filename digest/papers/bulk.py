@@ -223,6 +223,11 @@ def _copy_field(value: object) -> str:
         text = orjson.dumps(value).decode()
     else:
         raise TypeError(f"no COPY text for {type(value).__name__}")
+    return copy_escaped(text)
+
+
+def copy_escaped(text: str) -> str:
+    """Text as one field of COPY's text format."""
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text

@@ -21,6 +21,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any, BinaryIO
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -104,11 +105,55 @@ def _row_new(record: PaperRecord, now: datetime, content_hash: str | None = None
 def _prepared(record: PaperRecord) -> tuple[str | None, bytes | None]:
     """What the parser process works out ahead for a record: the content hash of the paper it
     alone makes, and that paper's record columns in COPY text. None for both when the paper
-    would depend on the time of storing (no publication date)."""
-    if record.published_at is None:
+    would depend on the time of storing (no publication date).
+
+    Straight from the record: the same values as `_hash(_row_new(record, ...))` and
+    `bulk.record_copy_text` of that row (a test holds them equal), at a third of the cost, paid
+    for every record of a snapshot."""
+    published, updated = record.published_at, record.updated_at
+    if published is None:
         return None, None
-    row = _row_new(record, record.published_at)
-    return row["content_hash"], bulk.record_copy_text(row) if bulk.is_postgres() else None
+    authors, code, project = "\x1e".join(record.authors), record.code_urls, record.project_urls
+    version, upvotes = record.arxiv_version, record.upvotes
+    content_hash = normalise.content_hash(
+        (
+            record.title,
+            record.abstract,
+            authors,
+            " ".join(record.categories),
+            record.arxiv_id,
+            "" if version is None else str(version),
+            str(published.timestamp()),
+            "" if updated is None else str(updated.timestamp()),
+            "" if upvotes is None else str(upvotes),
+            record.source,
+            "\x1e".join(code),
+            "\x1e".join(project),
+        )
+    )
+    if not bulk.is_postgres():
+        return content_hash, None
+    text = bulk.copy_escaped
+    fields = (
+        record.key,
+        record.arxiv_id or "\\N",
+        "\\N" if version is None else str(version),
+        record.title_key,
+        text(record.title),
+        text(record.abstract),
+        text(orjson.dumps(record.authors).decode()),
+        " ".join(record.categories),
+        record.categories[0] if record.categories else "",
+        record.source,
+        text(orjson.dumps(code).decode()),
+        text(orjson.dumps(project).decode()),
+        "t" if code else "f",
+        "\\N" if upvotes is None else str(upvotes),
+        published.isoformat(),
+        "\\N" if updated is None else updated.isoformat(),
+        content_hash,
+    )
+    return content_hash, "\t".join(fields).encode()
 
 
 def _rank(arxiv_id: str | None) -> int:
