@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import struct
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -19,9 +20,27 @@ class ChildDied(RuntimeError):
     """The child process ended without finishing or reporting an error (killed, out of memory)."""
 
 
+_LENGTH = struct.Struct("<Q")
+
+
 def _send(out: BinaryIO, message: tuple[str, Any]) -> None:
-    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    # Pickled whole before writing, then sent with its length: pickling straight into the pipe would
+    # make the reader wait on the pickling, which this process can do while the reader is busy.
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
     out.flush()
+
+
+def _receive(source: BinaryIO) -> tuple[str, Any]:
+    head = source.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise EOFError
+    (length,) = _LENGTH.unpack(head)
+    data = source.read(length)
+    if len(data) < length:
+        raise EOFError
+    return pickle.loads(data)
 
 
 def _child(produce: Callable[[], Iterator[Any]], out: BinaryIO) -> None:
@@ -66,7 +85,7 @@ def in_child_process(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         with open(read_end, "rb") as source:
             while True:
                 try:
-                    kind, value = pickle.load(source)
+                    kind, value = _receive(source)
                 except EOFError:
                     raise ChildDied("the parser process ended unexpectedly") from None
                 if kind == _DONE:
