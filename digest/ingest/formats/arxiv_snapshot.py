@@ -121,7 +121,8 @@ def record_from_row(number: int, row: dict[str, object], source: str) -> Parsed:
             if isinstance(first, dict):
                 published = _rfc2822(first.get("created"))
             if isinstance(last, dict):
-                updated = _rfc2822(last.get("created"))
+                # One version (most papers): its date is parsed once.
+                updated = published if last is first else _rfc2822(last.get("created"))
                 label = str(last.get("version", ""))
                 if label[:1] == "v" and label[1:].isdigit():
                     version = int(label[1:])
