@@ -232,6 +232,12 @@ def _seed(scale: float) -> None:
             SELECT p.id, 1 + ((p.id * k) % {n_authors}), k FROM "{Paper._meta.db_table}" p, generate_series(0, 2) k"""
         )
         print(f"  papers.PaperAuthor       {3 * n_papers:>9,} rows in {time.perf_counter() - started:5.1f} s")
+    started = time.perf_counter()
+    # What the search index task does after an ingest: the admin search reads these documents.
+    from digest.papers.search_index import search_documents_index
+
+    written = search_documents_index()
+    print(f"  papers.PaperSearchDocument {written:>7,} rows in {time.perf_counter() - started:5.1f} s")
     statuses = "(ARRAY['active','active','active','active','active','active','pending','paused','unsubscribed','bounced'])"
     _insert_series(
         Subscriber,

@@ -4,7 +4,8 @@
 
 Creates (and drops) its own database `digest_bench` on the server named by BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/digest_bench). Prints, as medians of the repeats:
-parse-only rate, first ingest (all new) and re-ingest (all unchanged) in papers/s, the naive
+parse-only rate, first ingest (all new) and re-ingest (all unchanged) in papers/s, the admin
+search documents that a task writes after a run, the CPU time per paper of each process, the naive
 `update_or_create`-per-record loader (on a sample, extrapolated rate) and a bare `COPY` of the
 same records into a table without indexes (the ceiling), and the peak RSS of this process and of
 the parser child process that ingestion forks.
@@ -20,9 +21,11 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,6 +207,73 @@ def median_rate(count: int, seconds: list[float]) -> float:
     return count / statistics.median(seconds)
 
 
+class MemoryPeak:
+    """The largest proportional set size (PSS) of this process and its children together, sampled
+    every 20 ms while in use. PSS splits the pages a forked parser shares with this process between
+    them, so the sum is the memory the run really holds (RSS would count shared pages twice)."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> MemoryPeak:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.02):
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in (me, *_children(me))))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass  # the process ended between listing and reading
+    return 0
+
+
+def cpu_seconds(connection: Any) -> dict[str, float]:
+    """CPU seconds so far of this process, of its finished children (the parser processes) and of
+    its database server process, when the server runs on this machine (else absent)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = {
+        "parsers": children.ru_utime + children.ru_stime,
+        "storing": own.ru_utime + own.ru_stime,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return seconds  # a remote server
+    seconds["database"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in after if name in before}
+
+
 def database_create(url: str) -> None:
     import psycopg
 
@@ -232,11 +302,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=2_000)
     parser.add_argument("--keep-db", action="store_true", help="Leave the benchmark database behind")
-    parser.add_argument(
-        "--without-fulltext",
-        action="store_true",
-        help="Drop the admin's full-text GIN index on papers first, to show what it costs ingestion",
-    )
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/digest_bench")
@@ -257,13 +322,11 @@ def main() -> None:
 
     from digest.ingest.formats.arxiv_snapshot import parse_jsonl
     from digest.papers.models import Author, IngestRun, Paper, PaperAuthor
+    from digest.papers.search_index import search_documents_index
     from digest.papers.services import ingest_location
 
     logging.getLogger("digest.papers.services").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
-    if args.without_fulltext:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS paper_search_fts")
 
     def truncate() -> None:
         with connection.cursor() as cursor:
@@ -280,7 +343,7 @@ def main() -> None:
             size_mb = data.stat().st_size / 1e6
             print(
                 f"{count:,} synthetic arXiv records, {size_mb:.0f} MB of JSON lines, {args.repeats} repeat(s), "
-                + ("admin full-text index dropped" if args.without_fulltext else "full product schema")
+                + "full product schema"
             )
 
             def parse_only() -> None:
@@ -290,7 +353,9 @@ def main() -> None:
 
             parse_s = [timed(parse_only) for _ in range(args.repeats)]
 
-            first_s, again_s = [], []
+            first_s, again_s, search_s = [], [], []
+            memory = MemoryPeak()
+            cpu: dict[str, list[float]] = {"parsers": [], "storing": [], "database": []}
             for repeat in range(args.repeats):
                 truncate()
                 run: IngestRun | None = None
@@ -299,14 +364,23 @@ def main() -> None:
                     nonlocal run
                     run = ingest_location(location=str(data), format="arxiv-jsonl")
 
+                before = cpu_seconds(connection)
                 first_s.append(timed(ingest))
+                for name, spent in cpu_spent(before, cpu_seconds(connection)).items():
+                    cpu[name].append(spent)
                 assert run is not None and run.new == count, f"expected {count} new, got {run}"
+                # The search index task's work after such a run, timed on its own.
+                search_s.append(timed(lambda: search_documents_index()))
                 again_s.append(timed(ingest))
                 assert run.unchanged == count and not run.new and not run.updated, run
                 if repeat == 0:
                     links = PaperAuthor.objects.count()
                     authors = Author.objects.count()
                     with_categories = Paper.objects.exclude(categories="").count()
+            # Memory apart from the timed runs: sampling it costs CPU time.
+            truncate()
+            with memory:
+                ingest()
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             # Ingestion parses in a forked child process; its peak counts too.
             child_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -383,6 +457,16 @@ def main() -> None:
         print(
             f"re-ingest, all unchanged        {again_rate:>10,.0f} papers/s  ({statistics.median(again_s):.1f}s)"
         )
+        print(
+            f"search documents, after a run   {median_rate(count, search_s):>10,.0f} papers/s  "
+            f"({statistics.median(search_s):.1f}s; the admin search's, written by a task after ingesting)"
+        )
+        spent = {name: statistics.median(values) * 1e6 / count for name, values in cpu.items() if values}
+        print(
+            "CPU per new paper: "
+            + ", ".join(f"{name} {micros:.0f} µs" for name, micros in spent.items())
+            + f"; {sum(spent.values()):.0f} µs in all ({os.cpu_count()} cores)"
+        )
         print(f"naive update_or_create loader   {naive_rate:>10,.0f} papers/s  (on {len(sample):,} records)")
         print(f"bare COPY ceiling               {copy_rate:>10,.0f} records/s")
         print(
@@ -390,8 +474,9 @@ def main() -> None:
             f"re-ingest {again_rate / ingest_rate:.1f}x first ingest"
         )
         print(
-            f"peak RSS {peak_mb:.0f} MB (whole process, after the ingest runs), "
-            f"{child_peak_mb:.0f} MB (largest parser child process)"
+            f"peak memory of a first ingest {memory.peak_kb / 1024:.0f} MB (PSS of this process and its "
+            f"parser processes together); peak RSS {peak_mb:.0f} MB (this process, whole run), "
+            f"{child_peak_mb:.0f} MB (largest parser process, counting pages shared with this one)"
         )
     finally:
         connection.close()
