@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import pickle
-import queue
 import signal
 import struct
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -25,36 +23,13 @@ class ChildDied(RuntimeError):
 _LENGTH = struct.Struct("<Q")
 
 
-class _Sender:
-    """Writes pickled messages from a thread, so the producer computes the next item while the
-    previous one waits in the pipe for the reader: a parser that stalled on every write left the
-    reader waiting on it in turn. At most one message waits besides the one being written."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.broken = False
-        self.outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
-        self.thread = threading.Thread(target=self._write, daemon=True)
-        self.thread.start()
-
-    def send(self, message: tuple[str, Any]) -> None:
-        # Pickled whole here, then sent with its length in front.
-        self.outbox.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def close(self) -> None:
-        self.outbox.put(None)
-        self.thread.join()
-
-    def _write(self) -> None:
-        while (data := self.outbox.get()) is not None:
-            if self.broken:
-                continue  # drained, so that the producer never blocks on a full outbox
-            try:
-                self.out.write(_LENGTH.pack(len(data)))
-                self.out.write(data)
-                self.out.flush()
-            except BrokenPipeError:
-                self.broken = True  # the reader stopped listening (it failed or was stopped)
+def _send(out: BinaryIO, message: tuple[str, Any]) -> None:
+    # Pickled whole before writing, then sent with its length: pickling straight into the pipe would
+    # make the reader wait on the pickling, which this process can do while the reader is busy.
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
+    out.flush()
 
 
 def _receive(source: BinaryIO) -> tuple[str, Any]:
@@ -69,26 +44,23 @@ def _receive(source: BinaryIO) -> tuple[str, Any]:
 
 
 def _child(produce: Callable[[], Iterator[Any]], out: BinaryIO) -> None:
-    sender = _Sender(out)
     try:
         for item in produce():
-            if sender.broken:
-                return
-            sender.send((_ITEM, item))
-        sender.send((_DONE, None))
+            _send(out, (_ITEM, item))
+        _send(out, (_DONE, None))
+    except BrokenPipeError:
+        pass  # the parent stopped listening (it failed or was stopped): nothing left to do
     except BaseException as error:
         try:
             pickle.dumps(error)
         except Exception:  # the error itself cannot cross over: its words can
             error = RuntimeError(f"{type(error).__name__}: {error}")
-        sender.send((_ERROR, error))
-    finally:
-        sender.close()
+        _send(out, (_ERROR, error))
 
 
 def in_child_process(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
-    """The items of `produce()`, computed in a forked child process up to two items ahead of the
-    caller (the child works on the next ones while the caller works on this one). An exception in the child is
+    """The items of `produce()`, computed in a forked child process one item ahead of the caller
+    (the child starts the next while the caller works on this one). An exception in the child is
     re-raised here; closing this iterator early stops the child.
 
     A plain fork rather than multiprocessing: that refuses to start children from daemonic
