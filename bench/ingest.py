@@ -19,6 +19,7 @@ import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -251,6 +252,22 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+def memory_of_ingest(path: str) -> None:
+    """Run in a fresh process by main(): ingest `path` into the (empty) benchmark database and print
+    the peak PSS as JSON."""
+    import django
+
+    django.setup()
+    import logging
+
+    from digest.papers.services import ingest_location
+
+    logging.getLogger("digest.papers.services").setLevel(logging.WARNING)
+    with MemoryPeak() as memory:
+        ingest_location(location=path, format="arxiv-jsonl")
+    print(json.dumps({"peak_pss_kb": memory.peak_kb}))
+
+
 def cpu_seconds(connection: Any) -> dict[str, float]:
     """CPU seconds so far of this process, of its finished children (the parser processes) and of
     its database server process, when the server runs on this machine (else absent)."""
@@ -302,7 +319,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=2_000)
     parser.add_argument("--keep-db", action="store_true", help="Leave the benchmark database behind")
+    parser.add_argument("--memory-of", metavar="PATH", help=argparse.SUPPRESS)  # see memory_of_ingest
     args = parser.parse_args()
+    if args.memory_of:
+        memory_of_ingest(args.memory_of)
+        return
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/digest_bench")
     os.environ["DATABASE_URL"] = url
@@ -354,7 +375,6 @@ def main() -> None:
             parse_s = [timed(parse_only) for _ in range(args.repeats)]
 
             first_s, again_s, search_s = [], [], []
-            memory = MemoryPeak()
             cpu: dict[str, list[float]] = {"parsers": [], "storing": [], "database": []}
             for repeat in range(args.repeats):
                 truncate()
@@ -377,10 +397,21 @@ def main() -> None:
                     links = PaperAuthor.objects.count()
                     authors = Author.objects.count()
                     with_categories = Paper.objects.exclude(categories="").count()
-            # Memory apart from the timed runs: sampling it costs CPU time.
+            # Memory apart from the timed runs (sampling costs CPU time), in a fresh process like
+            # a worker's, whose heap this process's parsing and sampling have not grown.
             truncate()
-            with memory:
-                ingest()
+            connection.close()
+            peak_pss_mb = (
+                json.loads(
+                    subprocess.run(
+                        [sys.executable, __file__, "--memory-of", str(data)],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                )["peak_pss_kb"]
+                / 1024
+            )
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             # Ingestion parses in a forked child process; its peak counts too.
             child_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -474,7 +505,7 @@ def main() -> None:
             f"re-ingest {again_rate / ingest_rate:.1f}x first ingest"
         )
         print(
-            f"peak memory of a first ingest {memory.peak_kb / 1024:.0f} MB (PSS of this process and its "
+            f"peak memory of a first ingest {peak_pss_mb:.0f} MB (PSS of the ingesting process and its "
             f"parser processes together); peak RSS {peak_mb:.0f} MB (this process, whole run), "
             f"{child_peak_mb:.0f} MB (largest parser process, counting pages shared with this one)"
         )
