@@ -227,7 +227,9 @@ class _Batch(_Index):
         super().__init__(rows)
         self.rows = rows
 
-    def apply(self, record: PaperRecord, fresh_hash: str | None, copy_text: bytes | None, now: datetime) -> str:
+    def apply(
+        self, record: PaperRecord, fresh_hash: str | None, copy_text: bytes | None, now: datetime
+    ) -> str:
         """'new', 'updated' or 'unchanged' for this record."""
         row = self.find(record)
         if row is None:

@@ -32,7 +32,11 @@ def _general(record: PaperRecord) -> tuple[str, bytes]:
 
 @pytest.mark.parametrize(
     "path",
-    [*HF_PAGES[:1], ARXIV_CSV, *sorted(p for p in DATA.iterdir() if p.suffix in {".atom", ".rss", ".json", ".jsonl"})],
+    [
+        *HF_PAGES[:1],
+        ARXIV_CSV,
+        *sorted(p for p in DATA.iterdir() if p.suffix in {".atom", ".rss", ".json", ".jsonl"}),
+    ],
 )
 def test_every_sample_record_is_prepared_as_the_row_path_would(path: Path) -> None:
     records = _records(path)
