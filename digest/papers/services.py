@@ -54,21 +54,51 @@ __all__ = ["IngestError", "ingest_location", "source_claim_due"]
 
 
 def _hash(row: dict[str, Any]) -> str:
-    updated = row["updated_at"]
+    return _hash_of(
+        row["title"],
+        row["abstract"],
+        row["author_names"],
+        row["categories"],
+        row["arxiv_id"],
+        row["arxiv_version"],
+        row["published_at"],
+        row["updated_at"],
+        row["upvotes"],
+        row["sources"],
+        row["code_urls"],
+        row["project_urls"],
+    )
+
+
+def _hash_of(
+    title: str,
+    abstract: str,
+    authors: list[str],
+    categories: str,
+    arxiv_id: str | None,
+    version: int | None,
+    published: datetime,
+    updated: datetime | None,
+    upvotes: int | None,
+    sources: str,
+    code_urls: list[str],
+    project_urls: list[str],
+) -> str:
+    """The content hash of a paper's stored columns, from a row (_hash) or a record (_prepared)."""
     return normalise.content_hash(
         (
-            row["title"],
-            row["abstract"],
-            row["author_names"],
-            row["categories"],
-            row["arxiv_id"],
-            row["arxiv_version"],
-            row["published_at"].timestamp(),
+            title,
+            abstract,
+            authors,
+            categories,
+            arxiv_id,
+            version,
+            published.timestamp(),
             updated.timestamp() if updated else None,
-            row["upvotes"],
-            row["sources"],
-            row["code_urls"],
-            row["project_urls"],
+            upvotes,
+            sources,
+            code_urls,
+            project_urls,
         )
     )
 
@@ -113,23 +143,22 @@ def _prepared(record: PaperRecord) -> tuple[str | None, bytes | None]:
     published, updated = record.published_at, record.updated_at
     if published is None:
         return None, None
-    authors, code, project = "\x1e".join(record.authors), record.code_urls, record.project_urls
+    code, project = record.code_urls, record.project_urls
     version, upvotes = record.arxiv_version, record.upvotes
-    content_hash = normalise.content_hash(
-        (
-            record.title,
-            record.abstract,
-            authors,
-            " ".join(record.categories),
-            record.arxiv_id,
-            "" if version is None else str(version),
-            str(published.timestamp()),
-            "" if updated is None else str(updated.timestamp()),
-            "" if upvotes is None else str(upvotes),
-            record.source,
-            "\x1e".join(code),
-            "\x1e".join(project),
-        )
+    categories = " ".join(record.categories)
+    content_hash = _hash_of(
+        record.title,
+        record.abstract,
+        record.authors,
+        categories,
+        record.arxiv_id,
+        version,
+        published,
+        updated,
+        upvotes,
+        record.source,
+        code,
+        project,
     )
     if not bulk.is_postgres():
         return content_hash, None
@@ -142,7 +171,7 @@ def _prepared(record: PaperRecord) -> tuple[str | None, bytes | None]:
         text(record.title),
         text(record.abstract),
         text(orjson.dumps(record.authors).decode()),
-        " ".join(record.categories),
+        categories,
         record.categories[0] if record.categories else "",
         record.source,
         text(orjson.dumps(code).decode()),
