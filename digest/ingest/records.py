@@ -6,8 +6,10 @@ data, a broken XML document); a bad record never stops the good ones after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
 from digest.ingest import normalise
 from digest.ingest.errors import IngestError, RecordError
@@ -49,6 +51,18 @@ class PaperRecord:
     @property
     def key(self) -> str:
         return self.arxiv_id or "title:" + self.title_key
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The fields in declaration order: how a record crosses from a parser process. A plain tuple
+        pickles in half the time of the dataclass (whose pickling calls Python code per record)."""
+        return _fields_of(self)
+
+    @classmethod
+    def from_tuple(cls, values: tuple[Any, ...]) -> PaperRecord:
+        return cls(*values)
+
+
+_fields_of = attrgetter(*(f.name for f in fields(PaperRecord)))
 
 
 Parsed = PaperRecord | Reject

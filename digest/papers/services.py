@@ -404,8 +404,8 @@ def _batches(
 
 
 def _parse(location: str, format: str | None, share: Share | None) -> Iterator[Any]:
-    """Runs in a parser process: the format name, then (order, records with what _prepared says
-    about them, rejects, bytes of input read so far) per batch."""
+    """Runs in a parser process: the format name, then (order, records as tuples with what
+    _prepared says about them, rejects, bytes of input read so far) per batch."""
     with ExitStack() as stack:
         stream = _open(location, stack)
         name, parsed = detect.records(stream, format=format, name_hint=location, share=share)
@@ -415,7 +415,8 @@ def _parse(location: str, format: str | None, share: Share | None) -> Iterator[A
             position = None
             with suppress(OSError, ValueError):
                 position = stream.tell()
-            yield order, [(record, *_prepared(record)) for record in records], rejects, position
+            prepared = [(record.to_tuple(), *_prepared(record)) for record in records]
+            yield order, prepared, rejects, position
             if number % COLLECT_EVERY == 0:
                 gc.collect()  # the run paused automatic collection (_collector_paused)
 
@@ -469,7 +470,8 @@ def _ingest_batches(
     """Store parsed batches, counting into `run` (saved after every batch, so a run interrupted
     half-way shows how far it got; re-running it is safe)."""
     author_ids: dict[str, int] = {}
-    for done, (_, parsed, rejects, position) in enumerate(batches, start=1):
+    for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
+        parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]
         for item in rejects:
             run.rejected += 1
             if len(run.rejects) < MAX_REJECTS_KEPT:
