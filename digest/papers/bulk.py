@@ -6,13 +6,16 @@ Both take the same inputs and leave the same rows behind; the service decides *w
 
 from __future__ import annotations
 
+import itertools
 import json
+import struct
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import orjson
 from django.db import connection
 from django.utils.dateparse import parse_datetime
@@ -313,22 +316,59 @@ def papers_update(*, rows: list[dict[str, Any]]) -> None:
             )
 
 
-def authorships_replace(*, paper_ids: list[int], links: list[tuple[int, int, int]]) -> None:
-    """Drop the author lists of `paper_ids` and write `links` (paper_id, author_id, position)."""
+# Author links go in COPY's binary format: a fixed-size record per link, built for all of them at
+# once by numpy, instead of formatting and the server parsing three numbers of text per link.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER = struct.pack("!h", -1)
+_LINK = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("paper_size", ">i4"),
+        ("paper", ">i8"),  # bigint
+        ("author_size", ">i4"),
+        ("author", ">i8"),  # bigint
+        ("position_size", ">i4"),
+        ("position", ">i2"),  # smallint
+    ]
+)
+
+
+def _links_binary(links: list[tuple[int, list[int]]]) -> bytes:
+    counts = np.fromiter((len(authors) for _, authors in links), dtype=np.int64, count=len(links))
+    total = int(counts.sum())
+    records = np.empty(total, dtype=_LINK)
+    records["fields"] = 3
+    records["paper_size"] = 8
+    records["paper"] = np.repeat(np.fromiter((paper for paper, _ in links), np.int64, len(links)), counts)
+    records["author_size"] = 8
+    records["author"] = np.fromiter(
+        itertools.chain.from_iterable(authors for _, authors in links), np.int64, total
+    )
+    records["position_size"] = 2
+    records["position"] = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return _COPY_HEADER + records.tobytes() + _COPY_TRAILER
+
+
+def authorships_replace(*, paper_ids: list[int], links: list[tuple[int, list[int]]]) -> None:
+    """Drop the author lists of `paper_ids` and write `links`: (paper id, its author ids in order)."""
     with connection.cursor() as cursor:
         if is_postgres():
             if paper_ids:
                 cursor.execute(f"DELETE FROM {PAPER_AUTHOR} WHERE paper_id = ANY(%s)", [paper_ids])
-            if links:
-                with cursor.copy(f"COPY {PAPER_AUTHOR} (paper_id, author_id, position) FROM STDIN") as copy:
-                    # Three integers need no escaping: COPY's text format by hand is the fastest.
-                    copy.write(
-                        "".join(f"{paper}\t{author}\t{position}\n" for paper, author, position in links)
-                    )
+            if any(authors for _, authors in links):
+                with cursor.copy(
+                    f"COPY {PAPER_AUTHOR} (paper_id, author_id, position) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.write(_links_binary(links))
         else:
             for chunk in _chunks(paper_ids, SQLITE_CHUNK):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"DELETE FROM {PAPER_AUTHOR} WHERE paper_id IN ({marks})", list(chunk))
             cursor.executemany(
-                f"INSERT INTO {PAPER_AUTHOR} (paper_id, author_id, position) VALUES (%s, %s, %s)", links
+                f"INSERT INTO {PAPER_AUTHOR} (paper_id, author_id, position) VALUES (%s, %s, %s)",
+                [
+                    (paper, author, position)
+                    for paper, authors in links
+                    for position, author in enumerate(authors)
+                ],
             )

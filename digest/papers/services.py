@@ -339,13 +339,10 @@ def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
         _authors_remember(relinks, author_ids)
         bulk.papers_insert(rows=inserts)
         bulk.papers_update(rows=updates)
-        links = [
-            (row["id"], author_ids[key], position)
-            for row in relinks
-            for position, key in enumerate(_author_keys(row))
-        ]
+        author_id = author_ids.__getitem__
         bulk.authorships_replace(
-            paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None], links=links
+            paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None],
+            links=[(row["id"], list(map(author_id, _author_keys(row)))) for row in relinks],
         )
     return counts
 
@@ -355,13 +352,16 @@ def _authors_remember(rows: list[dict[str, Any]], author_ids: dict[str, int]) ->
     first spelling seen of a name becomes its display name)."""
     if len(author_ids) > AUTHORS_REMEMBERED:
         author_ids.clear()  # bounded memory on huge inputs; the authors are simply looked up again
-    missing: dict[str, tuple[str, str]] = {}
-    for row in rows:
-        for name, key in zip(row["author_names"], _author_keys(row), strict=True):
-            if key not in author_ids and key not in missing:
-                missing[key] = (name, normalise.author_match_key(name))
-    if missing:
-        author_ids.update(bulk.authors_ids(authors=missing))
+    # Whole-batch lists and C-level dict building: a Python step per author of every paper cost
+    # more than the rest of storing the paper's authors.
+    keys = [key for row in rows for key in _author_keys(row)]
+    unseen = [key for key in dict.fromkeys(keys) if key not in author_ids]
+    if not unseen:
+        return
+    names = [name for row in rows for name in row["author_names"]]
+    first_spelling = dict(zip(reversed(keys), reversed(names), strict=True))
+    missing = {key: (first_spelling[key], normalise.author_match_key(first_spelling[key])) for key in unseen}
+    author_ids.update(bulk.authors_ids(authors=missing))
 
 
 def _author_keys(row: dict[str, Any]) -> list[str]:
