@@ -78,6 +78,16 @@ def lock_batch() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
 
 
+def commit_without_flush_wait() -> None:
+    """Let this transaction's commit return before its WAL reaches disk (PostgreSQL's WAL writer
+    flushes it within a fraction of a second, while the next batch is prepared). A crash can lose
+    only the latest batches, together with the run's counts of them: the run's own saves wait for
+    the flush, which covers all WAL before them, and ingesting again stores what was lost."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 MATCH_COLUMNS = ("id", "key", "arxiv_id", "title_key", "content_hash")
 _TYPES = {"id": "bigint", "key": "varchar", "title_key": "varchar"}
 

@@ -318,6 +318,7 @@ def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
     now = timezone.now()
     with transaction.atomic():
         bulk.lock_batch()
+        bulk.commit_without_flush_wait()
         stored = bulk.papers_match(
             keys=list({r.key for r, _, _ in parsed} | {r.arxiv_id for r, _, _ in parsed if r.arxiv_id}),
             title_keys=list({r.title_key for r, _, _ in parsed}),
