@@ -81,8 +81,9 @@ def lock_batch() -> None:
 def commit_without_flush_wait() -> None:
     """Let this transaction's commit return before its WAL reaches disk (PostgreSQL's WAL writer
     flushes it within a fraction of a second, while the next batch is prepared). A crash can lose
-    only the latest batches, together with the run's counts of them: the run's own saves wait for
-    the flush, which covers all WAL before them, and ingesting again stores what was lost."""
+    only the latest batches, with the run's counts of them saved in the same transactions;
+    ingesting again stores what was lost. The run's final save waits for the flush, which covers
+    all WAL before it."""
     if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -311,40 +311,59 @@ def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[
     return positions, ids
 
 
-def _store_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, int]:
-    """Merge one batch into the store. `author_ids` (key -> id) is the run's memory of authors,
-    filled here, so each author is looked up or created once per run rather than once per batch."""
+_RUN_COUNTS = ["new", "updated", "unchanged", "rejected", "rejects"]
+
+
+def _store_batch(run: IngestRun, parsed: list[Parsed], author_ids: dict[str, int]) -> None:
+    """Merge one batch into the store and count it into `run`, saved in the same transaction (so
+    the run's counts are those of the batches stored, even after a crash)."""
+    counted = (run.new, run.updated, run.unchanged)
+    try:
+        with transaction.atomic():
+            bulk.lock_batch()
+            bulk.commit_without_flush_wait()
+            counts = _write_batch(parsed, author_ids)
+            run.new += counts["new"]
+            run.updated += counts["updated"]
+            run.unchanged += counts["unchanged"]
+            run.save(update_fields=_RUN_COUNTS)
+    except BaseException:
+        run.new, run.updated, run.unchanged = counted  # the batch was rolled back
+        raise
+
+
+def _write_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, int]:
+    """The writes of one batch, inside its transaction. `author_ids` (key -> id) is the run's
+    memory of authors, filled here, so each author is looked up or created once per run rather
+    than once per batch."""
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
-    with transaction.atomic():
-        bulk.lock_batch()
-        bulk.commit_without_flush_wait()
-        stored = bulk.papers_match(
-            keys=list({r.key for r, _, _ in parsed} | {r.arxiv_id for r, _, _ in parsed if r.arxiv_id}),
-            title_keys=list({r.title_key for r, _, _ in parsed}),
-        )
-        quiet, settled = _unchanged(parsed, stored)
-        counts["unchanged"] += len(quiet)
-        reachable = [row["id"] for row in stored if row["id"] not in settled]
-        batch = _Batch(bulk.papers_read(ids=reachable) if reachable else [])
-        for position, (record, fresh_hash, copy_text) in enumerate(parsed):
-            if position not in quiet:
-                counts[batch.apply(record, fresh_hash, copy_text, now)] += 1
-        inserts = [row for row in batch.rows if row["id"] is None]
-        updates = [
-            row for row in batch.rows if row["id"] is not None and row["content_hash"] != row["stored_hash"]
-        ]
-        relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
-        if not inserts and not updates:
-            return counts
-        _authors_remember(relinks, author_ids)
-        bulk.papers_insert(rows=inserts)
-        bulk.papers_update(rows=updates)
-        author_id = author_ids.__getitem__
-        bulk.authorships_replace(
-            paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None],
-            links=[(row["id"], list(map(author_id, _author_keys(row)))) for row in relinks],
-        )
+    stored = bulk.papers_match(
+        keys=list({r.key for r, _, _ in parsed} | {r.arxiv_id for r, _, _ in parsed if r.arxiv_id}),
+        title_keys=list({r.title_key for r, _, _ in parsed}),
+    )
+    quiet, settled = _unchanged(parsed, stored)
+    counts["unchanged"] += len(quiet)
+    reachable = [row["id"] for row in stored if row["id"] not in settled]
+    batch = _Batch(bulk.papers_read(ids=reachable) if reachable else [])
+    for position, (record, fresh_hash, copy_text) in enumerate(parsed):
+        if position not in quiet:
+            counts[batch.apply(record, fresh_hash, copy_text, now)] += 1
+    inserts = [row for row in batch.rows if row["id"] is None]
+    updates = [
+        row for row in batch.rows if row["id"] is not None and row["content_hash"] != row["stored_hash"]
+    ]
+    relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
+    if not inserts and not updates:
+        return counts
+    _authors_remember(relinks, author_ids)
+    bulk.papers_insert(rows=inserts)
+    bulk.papers_update(rows=updates)
+    author_id = author_ids.__getitem__
+    bulk.authorships_replace(
+        paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None],
+        links=[(row["id"], list(map(author_id, _author_keys(row)))) for row in relinks],
+    )
     return counts
 
 
@@ -477,18 +496,16 @@ def _ingest_batches(
             run.rejected += 1
             if len(run.rejects) < MAX_REJECTS_KEPT:
                 run.rejects.append({"record": item.record, "reason": item.reason})
-        if parsed:
+        if not parsed:
+            run.save(update_fields=_RUN_COUNTS)
+        else:
             try:
-                counts = _store_batch(parsed, author_ids)
+                _store_batch(run, parsed, author_ids)
             except IntegrityError:
                 # Someone else stored one of these papers between our read and write: read again.
                 logger.warning("ingest batch collided with a concurrent write; retrying it once")
                 author_ids.clear()
-                counts = _store_batch(parsed, author_ids)
-            run.new += counts["new"]
-            run.updated += counts["updated"]
-            run.unchanged += counts["unchanged"]
-        run.save(update_fields=["new", "updated", "unchanged", "rejected", "rejects"])
+                _store_batch(run, parsed, author_ids)
         if on_batch:
             on_batch(position)
         if done % COLLECT_EVERY == 0:
