@@ -7,8 +7,8 @@ Creates (and drops) its own database `digest_bench` on the server named by BENCH
 parse-only rate, first ingest (all new) and re-ingest (all unchanged) in papers/s, the admin
 search documents that a task writes after a run, the CPU time per paper of each process, the naive
 `update_or_create`-per-record loader (on a sample, extrapolated rate) and a bare `COPY` of the
-same records into a table without indexes (the ceiling), and the peak RSS of this process and of
-the parser child process that ingestion forks.
+same records into a table without indexes (the ceiling), and the peak memory of a first ingest (PSS
+of the ingesting process and its parser processes, measured in a fresh process).
 """
 
 from __future__ import annotations
@@ -364,7 +364,7 @@ def main() -> None:
             size_mb = data.stat().st_size / 1e6
             print(
                 f"{count:,} synthetic arXiv records, {size_mb:.0f} MB of JSON lines, {args.repeats} repeat(s), "
-                + "full product schema"
+                "full product schema"
             )
 
             def parse_only() -> None:
@@ -390,7 +390,7 @@ def main() -> None:
                     cpu[name].append(spent)
                 assert run is not None and run.new == count, f"expected {count} new, got {run}"
                 # The search index task's work after such a run, timed on its own.
-                search_s.append(timed(lambda: search_documents_index()))
+                search_s.append(timed(search_documents_index))
                 again_s.append(timed(ingest))
                 assert run.unchanged == count and not run.new and not run.updated, run
                 if repeat == 0:

@@ -130,7 +130,7 @@ def records(
         reason = _binary_reason(head)
         if reason:
             raise IngestError(f"this is {reason}, not {format} input")
-    if share is None or share[1] == 1:
+    if share is None:
         return format, PARSERS[format](stream)
     if format in SHARED_PARSERS:
         return format, SHARED_PARSERS[format](stream, share)

@@ -441,16 +441,21 @@ def _parse(location: str, format: str | None, share: Share | None) -> Iterator[A
                 gc.collect()  # the run paused automatic collection (_collector_paused)
 
 
+def _local_size(location: str) -> int | None:
+    """The size of a local file; None for a URL, or a path that _open will report."""
+    if is_url(location):
+        return None
+    try:
+        return os.path.getsize(location)
+    except OSError:
+        return None
+
+
 def _parser_count(location: str) -> int:
     """How many parser processes share an input: several only for a local file big enough to be
     worth the extra process (each reads the whole file, and parses its share of the lines)."""
-    if is_url(location):
-        return 1
-    try:
-        size = os.path.getsize(location)
-    except OSError:
-        return 1  # _open reports it
-    return settings.INGEST_PARSERS if size >= SHARED_MIN_BYTES else 1
+    size = _local_size(location)
+    return settings.INGEST_PARSERS if size is not None and size >= SHARED_MIN_BYTES else 1
 
 
 def _parsers(location: str, format: str | None, stack: ExitStack) -> tuple[str, Iterator[Any]]:
@@ -566,11 +571,7 @@ def ingest_location(
 def _progress_bar(location: str, stack: ExitStack) -> Callable[[int | None], None]:
     from tqdm import tqdm
 
-    total: int | None = None
-    if not is_url(location):
-        with suppress(OSError):
-            total = os.path.getsize(location)
-    bar = stack.enter_context(tqdm(total=total, unit="B", unit_scale=True, desc="ingesting"))
+    bar = stack.enter_context(tqdm(total=_local_size(location), unit="B", unit_scale=True, desc="ingesting"))
 
     def update(position: int | None) -> None:
         # Parsers sharing a file each report how far they have read: the furthest counts.

@@ -14,10 +14,15 @@ class DiskFull(Exception):
     pass
 
 
+@pytest.fixture(autouse=True)
+def batches_of_700(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The 2,000 sample papers in batches of 700, 700 and 600.
+    monkeypatch.setattr(services, "BATCH_SIZE", 700)
+
+
 def test_a_run_failing_in_its_third_batch_counts_the_two_batches_stored(
     ingest: Ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "BATCH_SIZE", 700)
     insert = bulk.papers_insert
     calls = 0
 
@@ -47,7 +52,6 @@ def test_a_run_failing_in_its_third_batch_counts_the_two_batches_stored(
 def test_a_batch_whose_counts_cannot_be_saved_is_not_stored_either(
     ingest: Ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "BATCH_SIZE", 700)
     save = IngestRun.save
     counted = 0
 
