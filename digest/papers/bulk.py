@@ -6,7 +6,6 @@ Both take the same inputs and leave the same rows behind; the service decides *w
 
 from __future__ import annotations
 
-import itertools
 import json
 import struct
 from collections.abc import Callable, Iterable, Sequence
@@ -344,42 +343,44 @@ _LINK = np.dtype(
 )
 
 
-def _links_binary(links: list[tuple[int, list[int]]]) -> bytes:
-    counts = np.fromiter((len(authors) for _, authors in links), dtype=np.int64, count=len(links))
-    total = int(counts.sum())
+def _links_binary(papers: list[int], counts: list[int], authors: Iterable[int]) -> bytes:
+    sizes = np.array(counts, dtype=np.int64)
+    total = int(sizes.sum())
     records = np.empty(total, dtype=_LINK)
     records["fields"] = 3
     records["paper_size"] = 8
-    records["paper"] = np.repeat(np.fromiter((paper for paper, _ in links), np.int64, len(links)), counts)
+    records["paper"] = np.repeat(np.array(papers, dtype=np.int64), sizes)
     records["author_size"] = 8
-    records["author"] = np.fromiter(
-        itertools.chain.from_iterable(authors for _, authors in links), np.int64, total
-    )
+    records["author"] = np.fromiter(authors, np.int64, total)
     records["position_size"] = 2
-    records["position"] = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    records["position"] = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     return _COPY_HEADER + records.tobytes() + _COPY_TRAILER
 
 
-def authorships_replace(*, paper_ids: list[int], links: list[tuple[int, list[int]]]) -> None:
-    """Drop the author lists of `paper_ids` and write `links`: (paper id, its author ids in order)."""
+def authorships_replace(
+    *, paper_ids: list[int], papers: list[int], counts: list[int], authors: Iterable[int]
+) -> None:
+    """Drop the author lists of `paper_ids` and write those of `papers`: `counts[i]` authors each, in
+    order, taken from `authors` (the author ids of all of them, one paper after the other)."""
     with connection.cursor() as cursor:
         if is_postgres():
             if paper_ids:
                 cursor.execute(f"DELETE FROM {PAPER_AUTHOR} WHERE paper_id = ANY(%s)", [paper_ids])
-            if any(authors for _, authors in links):
+            if any(counts):
                 with cursor.copy(
                     f"COPY {PAPER_AUTHOR} (paper_id, author_id, position) FROM STDIN (FORMAT BINARY)"
                 ) as copy:
-                    copy.write(_links_binary(links))
+                    copy.write(_links_binary(papers, counts, authors))
         else:
             for chunk in _chunks(paper_ids, SQLITE_CHUNK):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"DELETE FROM {PAPER_AUTHOR} WHERE paper_id IN ({marks})", list(chunk))
+            author_ids = iter(authors)
             cursor.executemany(
                 f"INSERT INTO {PAPER_AUTHOR} (paper_id, author_id, position) VALUES (%s, %s, %s)",
                 [
-                    (paper, author, position)
-                    for paper, authors in links
-                    for position, author in enumerate(authors)
+                    (paper, next(author_ids), position)
+                    for paper, count in zip(papers, counts, strict=True)
+                    for position in range(count)
                 ],
             )

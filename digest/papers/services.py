@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import gzip
 import heapq
+import itertools
 import logging
 import os
 import zlib
@@ -356,29 +357,31 @@ def _write_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
     relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
     if not inserts and not updates:
         return counts
-    _authors_remember(relinks, author_ids)
+    # Whole-batch lists and C-level loops: a Python step per author of every paper cost more than
+    # the rest of storing the paper's authors.
+    keys_per_row = list(map(_author_keys, relinks))
+    keys = list(itertools.chain.from_iterable(keys_per_row))
+    _authors_remember(keys, [name for row in relinks for name in row["author_names"]], author_ids)
     bulk.papers_insert(rows=inserts)
     bulk.papers_update(rows=updates)
-    author_id = author_ids.__getitem__
     bulk.authorships_replace(
         paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None],
-        links=[(row["id"], list(map(author_id, _author_keys(row)))) for row in relinks],
+        papers=[row["id"] for row in relinks],
+        counts=list(map(len, keys_per_row)),
+        authors=map(author_ids.__getitem__, keys),
     )
     return counts
 
 
-def _authors_remember(rows: list[dict[str, Any]], author_ids: dict[str, int]) -> None:
-    """Add the ids of these rows' authors to `author_ids`, creating the authors not stored yet (the
-    first spelling seen of a name becomes its display name)."""
+def _authors_remember(keys: list[str], names: list[str], author_ids: dict[str, int]) -> None:
+    """Add the ids of the authors with these keys (and, in the same order, names) to `author_ids`,
+    creating the authors not stored yet (the first spelling seen of a name becomes its display
+    name)."""
     if len(author_ids) > AUTHORS_REMEMBERED:
         author_ids.clear()  # bounded memory on huge inputs; the authors are simply looked up again
-    # Whole-batch lists and C-level dict building: a Python step per author of every paper cost
-    # more than the rest of storing the paper's authors.
-    keys = [key for row in rows for key in _author_keys(row)]
     unseen = [key for key in dict.fromkeys(keys) if key not in author_ids]
     if not unseen:
         return
-    names = [name for row in rows for name in row["author_names"]]
     first_spelling = dict(zip(reversed(keys), reversed(names), strict=True))
     missing = {key: (first_spelling[key], normalise.author_match_key(first_spelling[key])) for key in unseen}
     author_ids.update(bulk.authors_ids(authors=missing))
