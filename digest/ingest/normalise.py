@@ -181,16 +181,31 @@ def author_key(name: str) -> str:
 def author_match_key(name: str) -> str:
     """Surname and first initial, so 'Y. LeCun', 'Yann LeCun' and 'LeCun, Yann' share 'lecun y'."""
     surname_part, _, given_part = name.partition(",")
-    if given_part and fold(given_part) not in _NAME_SUFFIXES:
-        surname_words = fold(surname_part).split()
-        given_words = [w for w in fold(given_part).split() if w not in _NAME_SUFFIXES]
-    else:
-        words = [w for w in _fold_name(name).split() if w not in _NAME_SUFFIXES]
-        surname_words, given_words = words[-1:], words[:-1]
+    if not given_part or fold(given_part) in _NAME_SUFFIXES:
+        return _match_key(_fold_name(name).split(), name)
+    surname_words = fold(surname_part).split()
     if not surname_words:
         return author_key(name)
+    given_words = [w for w in fold(given_part).split() if w not in _NAME_SUFFIXES]
     surname = surname_words[-1]
     return f"{surname} {given_words[0][0]}" if given_words else surname
+
+
+def author_match_key_keyed(name: str, key: str) -> str:
+    """author_match_key(name), given key == author_key(name). A name without a comma is matched on
+    its folded words, which the key already is (fold's output is letters, digits and single spaces),
+    so the name need not be folded again: storing meets every new author this way."""
+    if "," not in name and len(key) < MAX_AUTHOR_NAME and key.replace(" ", "").isalnum():
+        return _match_key(key.split(), name)
+    return author_match_key(name)
+
+
+def _match_key(folded_words: list[str], name: str) -> str:
+    """The match key of a name written without a comma, from its folded words: the last is the surname."""
+    words = [w for w in folded_words if w not in _NAME_SUFFIXES]
+    if not words:
+        return author_key(name)
+    return f"{words[-1]} {words[0][0]}" if len(words) > 1 else words[-1]
 
 
 def clean_authors(names: Iterable[str]) -> list[str]:

@@ -383,7 +383,10 @@ def _authors_remember(keys: list[str], names: list[str], author_ids: dict[str, i
     if not unseen:
         return
     first_spelling = dict(zip(reversed(keys), reversed(names), strict=True))
-    missing = {key: (first_spelling[key], normalise.author_match_key(first_spelling[key])) for key in unseen}
+    missing = {
+        key: (first_spelling[key], normalise.author_match_key_keyed(first_spelling[key], key))
+        for key in unseen
+    }
     author_ids.update(bulk.authors_ids(authors=missing))
 
 
