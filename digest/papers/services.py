@@ -293,6 +293,8 @@ def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[
     """(positions of records, ids of stored papers) where the record provably changes nothing: its
     own content hash equals the stored paper's, and no other record of the batch can reach that
     paper (by key or title key), so the paper's text never needs reading."""
+    if not stored:
+        return set(), set()
     index = _Index(stored)
     keys = Counter(record.key for record, _, _ in parsed)
     titles = Counter(record.title_key for record, _, _ in parsed)
@@ -340,7 +342,8 @@ def _write_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
     stored = bulk.papers_match(
-        keys=list({r.key for r, _, _ in parsed} | {r.arxiv_id for r, _, _ in parsed if r.arxiv_id}),
+        # An arXiv record's key is its arXiv id.
+        keys=list({r.key for r, _, _ in parsed}),
         title_keys=list({r.title_key for r, _, _ in parsed}),
     )
     quiet, settled = _unchanged(parsed, stored)
