@@ -296,23 +296,27 @@ def papers_insert(*, rows: list[dict[str, Any]]) -> None:
                 row["id"] = ids[row["key"]]
 
 
-def papers_update(*, rows: list[dict[str, Any]]) -> None:
-    """Rewrite the content columns of existing papers (matched by id)."""
+def papers_update(*, rows: list[dict[str, Any]]) -> int:
+    """Rewrite the content columns of existing papers (matched by id) that still hold what was read
+    ("stored_hash"); how many did."""
     if not rows:
-        return
+        return 0
     with connection.cursor() as cursor:
         if is_postgres():
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS ingest_paper_stage AS "
-                f"SELECT id, {', '.join(CONTENT_COLUMNS)} FROM {PAPER} WITH NO DATA"
+                f"SELECT id, content_hash AS stored_hash, {', '.join(CONTENT_COLUMNS)} FROM {PAPER} WITH NO DATA"
             )
-            with cursor.copy(
-                f"COPY ingest_paper_stage (id, {', '.join(CONTENT_COLUMNS)}) FROM STDIN"
-            ) as copy:
+            columns = ("id", "stored_hash", *CONTENT_COLUMNS)
+            with cursor.copy(f"COPY ingest_paper_stage ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(_db_row(("id", *CONTENT_COLUMNS), row, True))
+                    copy.write_row(_db_row(columns, row, True))
             assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
-            cursor.execute(f"UPDATE {PAPER} p SET {assignments} FROM ingest_paper_stage s WHERE p.id = s.id")
+            cursor.execute(
+                f"UPDATE {PAPER} p SET {assignments} FROM ingest_paper_stage s "
+                f"WHERE p.id = s.id AND p.content_hash = s.stored_hash"
+            )
+            updated = cursor.rowcount
             # Stale now; search_documents_index() writes them again after the run.
             cursor.execute(
                 f"DELETE FROM {SEARCH_DOCUMENT} WHERE paper_id IN (SELECT id FROM ingest_paper_stage)"
@@ -321,9 +325,11 @@ def papers_update(*, rows: list[dict[str, Any]]) -> None:
         else:
             assignments = ", ".join(f"{c} = %s" for c in CONTENT_COLUMNS)
             cursor.executemany(
-                f"UPDATE {PAPER} SET {assignments} WHERE id = %s",
-                [[*_db_row(CONTENT_COLUMNS, row, False), row["id"]] for row in rows],
+                f"UPDATE {PAPER} SET {assignments} WHERE id = %s AND content_hash = %s",
+                [[*_db_row(CONTENT_COLUMNS, row, False), row["id"], row["stored_hash"]] for row in rows],
             )
+            updated = cursor.rowcount  # summed over the rows
+    return updated
 
 
 # Author links go in COPY's binary format: a fixed-size record per link, built for all of them at

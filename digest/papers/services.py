@@ -13,10 +13,13 @@ import heapq
 import itertools
 import logging
 import os
+import queue
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
@@ -24,7 +27,7 @@ from typing import Any, BinaryIO
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from digest.ingest import detect, normalise
@@ -317,35 +320,64 @@ def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[
 _RUN_COUNTS = ["new", "updated", "unchanged", "rejected", "rejects"]
 
 
-def _store_batch(run: IngestRun, parsed: list[Parsed], author_ids: dict[str, int]) -> None:
+def _store_batch(
+    run: IngestRun, parsed: list[Parsed], author_ids: dict[str, int], plan: _Plan | None = None
+) -> None:
     """Merge one batch into the store and count it into `run`, saved in the same transaction (so
-    the run's counts are those of the batches stored, even after a crash)."""
+    the run's counts are those of the batches stored, even after a crash). With a `plan` read
+    before the batch lock was taken, the writes check that what it read is still what is stored
+    (`_StaleRead` if not)."""
     counted = (run.new, run.updated, run.unchanged)
     try:
         with transaction.atomic():
             bulk.lock_batch()
             bulk.commit_without_flush_wait()
-            counts = _write_batch(parsed, author_ids)
-            run.new += counts["new"]
-            run.updated += counts["updated"]
-            run.unchanged += counts["unchanged"]
+            plan = plan or _plan_batch(parsed)
+            _write_plan(plan, author_ids)
+            run.new += plan.counts["new"]
+            run.updated += plan.counts["updated"]
+            run.unchanged += plan.counts["unchanged"]
             run.save(update_fields=_RUN_COUNTS)
     except BaseException:
         run.new, run.updated, run.unchanged = counted  # the batch was rolled back
         raise
 
 
-def _write_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, int]:
-    """The writes of one batch, inside its transaction. `author_ids` (key -> id) is the run's
-    memory of authors, filled here, so each author is looked up or created once per run rather
-    than once per batch."""
+def _store_batch_or_retry(
+    run: IngestRun, parsed: list[Parsed], author_ids: dict[str, int], plan: _Plan | None = None
+) -> None:
+    try:
+        _store_batch(run, parsed, author_ids, plan)
+    except (IntegrityError, _StaleRead):
+        # Someone else stored or changed one of these papers between our read and write: read again,
+        # holding the batch lock.
+        logger.warning("ingest batch collided with a concurrent write; retrying it once")
+        author_ids.clear()
+        _store_batch(run, parsed, author_ids)
+
+
+class _StaleRead(Exception):
+    """A paper changed between planning its update and writing it."""
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one batch writes, decided from the stored papers as they were read."""
+
+    counts: dict[str, int]
+    inserts: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    # The keys and title keys of the records and of the stored papers they reach.
+    keys: set[str]
+
+
+def _plan_batch(parsed: list[Parsed]) -> _Plan:
+    """Read what a batch's records reach and merge them: the rows to insert and to update."""
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
-    stored = bulk.papers_match(
-        # An arXiv record's key is its arXiv id.
-        keys=list({r.key for r, _, _ in parsed}),
-        title_keys=list({r.title_key for r, _, _ in parsed}),
-    )
+    keys = {r.key for r, _, _ in parsed}  # an arXiv record's key is its arXiv id
+    title_keys = {r.title_key for r, _, _ in parsed}
+    stored = bulk.papers_match(keys=list(keys), title_keys=list(title_keys))
     quiet, settled = _unchanged(parsed, stored)
     counts["unchanged"] += len(quiet)
     reachable = [row["id"] for row in stored if row["id"] not in settled]
@@ -357,23 +389,32 @@ def _write_batch(parsed: list[Parsed], author_ids: dict[str, int]) -> dict[str, 
     updates = [
         row for row in batch.rows if row["id"] is not None and row["content_hash"] != row["stored_hash"]
     ]
-    relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
+    touched = keys | title_keys | {row["key"] for row in stored} | {row["title_key"] for row in stored}
+    return _Plan(counts, inserts, updates, touched)
+
+
+def _write_plan(plan: _Plan, author_ids: dict[str, int]) -> None:
+    """The writes of one batch, inside its transaction. `author_ids` (key -> id) is the run's
+    memory of authors, filled here, so each author is looked up or created once per run rather
+    than once per batch."""
+    inserts, updates = plan.inserts, plan.updates
     if not inserts and not updates:
-        return counts
+        return
+    relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
     # Whole-batch lists and C-level loops: a Python step per author of every paper cost more than
     # the rest of storing the paper's authors.
     keys_per_row = list(map(_author_keys, relinks))
     keys = list(itertools.chain.from_iterable(keys_per_row))
     _authors_remember(keys, [name for row in relinks for name in row["author_names"]], author_ids)
     bulk.papers_insert(rows=inserts)
-    bulk.papers_update(rows=updates)
+    if bulk.papers_update(rows=updates) < len(updates):
+        raise _StaleRead
     bulk.authorships_replace(
         paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None],
         papers=[row["id"] for row in relinks],
         counts=list(map(len, keys_per_row)),
         authors=map(author_ids.__getitem__, keys),
     )
-    return counts
 
 
 def _authors_remember(keys: list[str], names: list[str], author_ids: dict[str, int]) -> None:
@@ -504,28 +545,108 @@ def _ingest_batches(
     run: IngestRun, batches: Iterator[Any], on_batch: Callable[[int | None], None] | None
 ) -> None:
     """Store parsed batches, counting into `run` (saved after every batch, so a run interrupted
-    half-way shows how far it got; re-running it is safe)."""
+    half-way shows how far it got; re-running it is safe).
+
+    On PostgreSQL, outside a caller's transaction, a writer thread stores each batch while this
+    thread plans the next one (see _Writer); otherwise each batch is planned and stored in turn."""
+    overlapped = bulk.is_postgres() and not connection.in_atomic_block
     author_ids: dict[str, int] = {}
-    for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
-        parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]
-        for item in rejects:
-            run.rejected += 1
-            if len(run.rejects) < MAX_REJECTS_KEPT:
-                run.rejects.append({"record": item.record, "reason": item.reason})
-        if not parsed:
-            run.save(update_fields=_RUN_COUNTS)
-        else:
-            try:
-                _store_batch(run, parsed, author_ids)
-            except IntegrityError:
-                # Someone else stored one of these papers between our read and write: read again.
-                logger.warning("ingest batch collided with a concurrent write; retrying it once")
-                author_ids.clear()
-                _store_batch(run, parsed, author_ids)
-        if on_batch:
-            on_batch(position)
-        if done % COLLECT_EVERY == 0:
-            gc.collect()
+    writer = _Writer(run) if overlapped else None
+    try:
+        for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
+            parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]
+            if writer is None:
+                _count_rejects(run, rejects)
+                if parsed:
+                    _store_batch_or_retry(run, parsed, author_ids)
+                else:
+                    run.save(update_fields=_RUN_COUNTS)
+            else:
+                writer.store(parsed, rejects)
+            if on_batch:
+                on_batch(position)
+            if done % COLLECT_EVERY == 0:
+                gc.collect()
+    except BaseException:
+        if writer is not None:
+            writer.finish()
+        raise
+    if writer is not None:
+        error = writer.finish()
+        if error is not None:
+            raise error
+
+
+def _count_rejects(run: IngestRun, rejects: list[Reject]) -> None:
+    for item in rejects:
+        run.rejected += 1
+        if len(run.rejects) < MAX_REJECTS_KEPT:
+            run.rejects.append({"record": item.record, "reason": item.reason})
+
+
+class _Writer:
+    """Stores batches in order, each in its own transaction, on this thread's own connection,
+    while the caller plans the next batch. Planning (merging records, in Python) and writing
+    (waiting for PostgreSQL, with the GIL released) then overlap instead of taking turns.
+
+    A batch is planned from the store as it is before the batches still being written commit,
+    so one that shares a key or title key with them waits for them first; a paper changed by
+    anyone else in between is caught by the writes (`_StaleRead`, or a unique key) and the
+    batch is read and written again under the batch lock. At most two batches are in memory."""
+
+    def __init__(self, run: IngestRun) -> None:
+        self._run = run
+        self._author_ids: dict[str, int] = {}
+        self._jobs: queue.Queue[tuple[list[Parsed], list[Reject], _Plan | None] | None] = queue.Queue()
+        self._writing: list[set[str]] = []  # the keys of the batches handed over and not yet stored
+        self._changed = threading.Condition()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def store(self, parsed: list[Parsed], rejects: list[Reject]) -> None:
+        """Plan this batch once nothing it could reach is being written, and hand it over; raises
+        the writer's error, if it failed."""
+        keys = {r.key for r, _, _ in parsed} | {r.title_key for r, _, _ in parsed}
+        with self._changed:
+            # One batch written at a time: plan the next only while at most one is in hand.
+            self._changed.wait_for(
+                lambda: (
+                    self._error is not None
+                    or (len(self._writing) < 2 and all(keys.isdisjoint(other) for other in self._writing))
+                )
+            )
+            if self._error is not None:
+                raise self._error
+        plan = _plan_batch(parsed) if parsed else None
+        with self._changed:
+            self._writing.append(plan.keys if plan else set())
+        self._jobs.put((parsed, rejects, plan))
+
+    def finish(self) -> BaseException | None:
+        """Wait for the batches handed over; the writer's error, if it failed."""
+        self._jobs.put(None)
+        self._thread.join()
+        return self._error
+
+    def _work(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                parsed, rejects, plan = job
+                if self._error is None:
+                    try:
+                        _count_rejects(self._run, rejects)
+                        if parsed:
+                            _store_batch_or_retry(self._run, parsed, self._author_ids, plan)
+                        else:
+                            self._run.save(update_fields=_RUN_COUNTS)
+                    except BaseException as error:
+                        self._error = error
+                with self._changed:
+                    self._writing.pop(0)
+                    self._changed.notify_all()
+        finally:
+            connection.close()  # this thread's own
 
 
 def _open(location: str, stack: ExitStack) -> BinaryIO:
