@@ -269,8 +269,10 @@ def memory_of_ingest(path: str) -> None:
 
 
 def cpu_seconds(connection: Any) -> dict[str, float]:
-    """CPU seconds so far of this process, of its finished children (the parser processes) and of
-    its database server process, when the server runs on this machine (else absent)."""
+    """CPU seconds so far of this process (its threads), of its finished children (the parser
+    processes) and, when the database server runs on this machine, of the whole machine: the
+    server's share is what the machine spent beyond this process and its children (a run's writer
+    thread opens a connection of its own, whose server process is gone by the time it could be read)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds = {
         "parsers": children.ru_utime + children.ru_stime,
@@ -279,16 +281,20 @@ def cpu_seconds(connection: Any) -> dict[str, float]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    if not Path(f"/proc/{pid}").exists():
         return seconds  # a remote server
-    seconds["database"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # The first line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal, ... ticks.
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    seconds["machine"] = busy / os.sysconf("SC_CLK_TCK")
     return seconds
 
 
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {name: after[name] - before[name] for name in after if name in before}
+    spent = {name: after[name] - before[name] for name in after if name in before}
+    if "machine" in spent:
+        spent["database"] = spent.pop("machine") - spent["parsers"] - spent["storing"]
+    return spent
 
 
 def database_create(url: str) -> None:
@@ -496,6 +502,7 @@ def main() -> None:
         print(
             "CPU per new paper: "
             + ", ".join(f"{name} {micros:.0f} µs" for name, micros in spent.items())
+            + (" (the database server with the rest of the machine)" if "database" in spent else "")
             + f"; {sum(spent.values()):.0f} µs in all ({os.cpu_count()} cores)"
         )
         print(f"naive update_or_create loader   {naive_rate:>10,.0f} papers/s  (on {len(sample):,} records)")
