@@ -549,9 +549,8 @@ def _ingest_batches(
 
     On PostgreSQL, outside a caller's transaction, a writer thread stores each batch while this
     thread plans the next one (see _Writer); otherwise each batch is planned and stored in turn."""
-    overlapped = bulk.is_postgres() and not connection.in_atomic_block
-    author_ids: dict[str, int] = {}
-    writer = _Writer(run) if overlapped else None
+    writer = _Writer(run) if bulk.is_postgres() and not connection.in_atomic_block else None
+    author_ids: dict[str, int] = {}  # without a writer: see _write_plan
     try:
         for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
             parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]
@@ -592,7 +591,7 @@ class _Writer:
     A batch is planned from the store as it is before the batches still being written commit,
     so one that shares a key or title key with them waits for them first; a paper changed by
     anyone else in between is caught by the writes (`_StaleRead`, or a unique key) and the
-    batch is read and written again under the batch lock. At most two batches are in memory."""
+    batch is read and written again under the batch lock. At most two planned batches are held."""
 
     def __init__(self, run: IngestRun) -> None:
         self._run = run

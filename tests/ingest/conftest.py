@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,3 +39,33 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
         return path
 
     return make
+
+
+def snapshot_line(arxiv_id: str, version: int, title: str, authors: tuple[str, ...] = ("Turing",)) -> str:
+    """One arXiv snapshot JSON line: `version` versions a day apart, Ada Lovelace and Alan <author>s."""
+    return json.dumps(
+        {
+            "id": arxiv_id,
+            "title": title,
+            "abstract": f"Abstract of {title}.",
+            "categories": "cs.LG",
+            "versions": [
+                {"version": f"v{n}", "created": f"Mon, {n} Jan 2024 10:00:00 GMT"}
+                for n in range(1, version + 1)
+            ],
+            "authors_parsed": [["Lovelace", "Ada", ""], *([surname, "Alan", ""] for surname in authors)],
+        }
+    )
+
+
+class FailingOnCall:
+    """A bulk write that raises `error` on its `failing`-th call and does its work on the others."""
+
+    def __init__(self, write: Callable[..., object], failing: int, error: Exception) -> None:
+        self.write, self.failing, self.error, self.calls = write, failing, error, 0
+
+    def __call__(self, **kwargs: object) -> object:
+        self.calls += 1
+        if self.calls == self.failing:
+            raise self.error
+        return self.write(**kwargs)

@@ -7,7 +7,7 @@ import pytest
 
 from digest.papers import bulk, services
 from digest.papers.models import IngestRun, Paper
-from tests.ingest.conftest import ARXIV_CSV, Ingest
+from tests.ingest.conftest import ARXIV_CSV, FailingOnCall, Ingest
 
 
 class DiskFull(Exception):
@@ -24,16 +24,7 @@ def test_a_run_failing_in_its_third_batch_counts_the_two_batches_stored(
     ingest: Ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     insert = bulk.papers_insert
-    calls = 0
-
-    def insert_failing_third(*, rows: list[dict[str, object]]) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise DiskFull("no space left on device")
-        insert(rows=rows)
-
-    monkeypatch.setattr(bulk, "papers_insert", insert_failing_third)
+    monkeypatch.setattr(bulk, "papers_insert", FailingOnCall(insert, 3, DiskFull("no space left on device")))
     with pytest.raises(DiskFull):
         ingest(ARXIV_CSV)
 

@@ -5,7 +5,6 @@ again, and a failing batch stops the run with the batches before it stored and c
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from django.db import connection, transaction
 from digest.papers import bulk, services
 from digest.papers.models import Author, IngestRun, Paper, PaperAuthor
 from digest.papers.services import ingest_location
-from tests.ingest.conftest import ARXIV_CSV
+from tests.ingest.conftest import ARXIV_CSV, FailingOnCall, snapshot_line
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -47,22 +46,6 @@ def _counts(run: IngestRun) -> tuple[int, int, int, int]:
     return run.new, run.updated, run.unchanged, run.rejected
 
 
-def _line(arxiv_id: str, version: int, title: str) -> str:
-    return json.dumps(
-        {
-            "id": arxiv_id,
-            "title": title,
-            "abstract": f"Abstract of {title}.",
-            "categories": "cs.LG",
-            "versions": [
-                {"version": f"v{n}", "created": f"Mon, {n} Jan 2024 10:00:00 GMT"}
-                for n in range(1, version + 1)
-            ],
-            "authors_parsed": [["Lovelace", "Ada", ""], [f"Turing{version}", "Alan", ""]],
-        }
-    )
-
-
 def test_the_arxiv_sample_is_stored_as_one_batch_at_a_time_stores_it() -> None:
     assert not connection.in_atomic_block
     overlapped = ingest_location(location=str(ARXIV_CSV))
@@ -85,9 +68,18 @@ def test_a_batch_reaching_papers_still_being_written_waits_for_them(
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     path = tmp_path / "versions.jsonl"
     # The second batch holds new versions of both papers of the first.
-    lines = [_line("2401.00001", 1, "First"), _line("2401.00002", 1, "Second")]
-    lines += [_line("2401.00001", 2, "First, revised"), _line("2401.00002", 2, "Second, revised")]
-    lines += [_line("2401.00003", 1, "Third"), _line("2401.00001", 3, "First, final")]
+    lines = [
+        snapshot_line("2401.00001", 1, "First", ("Turing1",)),
+        snapshot_line("2401.00002", 1, "Second", ("Turing1",)),
+    ]
+    lines += [
+        snapshot_line("2401.00001", 2, "First, revised", ("Turing2",)),
+        snapshot_line("2401.00002", 2, "Second, revised", ("Turing2",)),
+    ]
+    lines += [
+        snapshot_line("2401.00003", 1, "Third", ("Turing1",)),
+        snapshot_line("2401.00001", 3, "First, final", ("Turing3",)),
+    ]
     path.write_text("\n".join(lines) + "\n")
 
     with caplog.at_level(logging.WARNING, logger="digest.papers.services"):
@@ -109,9 +101,9 @@ def test_a_paper_changed_between_planning_and_writing_is_read_again(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "papers.jsonl"
-    path.write_text(_line("2401.00001", 1, "First") + "\n")
+    path.write_text(snapshot_line("2401.00001", 1, "First", ("Turing1",)) + "\n")
     ingest_location(location=str(path))
-    path.write_text(_line("2401.00001", 2, "First, revised") + "\n")
+    path.write_text(snapshot_line("2401.00001", 2, "First, revised", ("Turing2",)) + "\n")
     plan = services._plan_batch
 
     def plan_then_someone_edits(parsed: list[services.Parsed]) -> services._Plan:
@@ -133,17 +125,8 @@ def test_a_paper_changed_between_planning_and_writing_is_read_again(
 def test_a_failing_batch_stops_the_run_with_the_batches_before_it_stored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    insert = bulk.papers_insert
-    calls = 0
-
-    def insert_failing_third(*, rows: list[dict[str, object]]) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise OSError("no space left on device")
-        insert(rows=rows)
-
-    monkeypatch.setattr(bulk, "papers_insert", insert_failing_third)
+    insert = FailingOnCall(bulk.papers_insert, 3, OSError("no space left on device"))
+    monkeypatch.setattr(bulk, "papers_insert", insert)
     with pytest.raises(OSError, match="no space left"):
         ingest_location(location=str(ARXIV_CSV))
 
@@ -151,4 +134,4 @@ def test_a_failing_batch_stops_the_run_with_the_batches_before_it_stored(
     assert run.status == IngestRun.Status.FAILED
     assert (run.new, run.updated, run.unchanged) == (600, 0, 0)
     assert Paper.objects.count() == 600
-    assert calls == 3  # no batch after the failing one was written
+    assert insert.calls == 3  # no batch after the failing one was written

@@ -11,22 +11,7 @@ from django.test import override_settings
 
 from digest.papers import services
 from digest.papers.models import Paper
-from tests.ingest.conftest import ARXIV_CSV, Ingest
-
-
-def _line(arxiv_id: str, version: int, title: str) -> str:
-    return json.dumps(
-        {
-            "id": arxiv_id,
-            "title": title,
-            "abstract": f"Abstract of {title}.",
-            "categories": "cs.LG",
-            "versions": [
-                {"version": f"v{n}", "created": "Mon, 1 Jan 2024 10:00:00 GMT"} for n in range(1, version + 1)
-            ],
-            "authors_parsed": [["Lovelace", "Ada", ""], ["Turing", "Alan", ""]],
-        }
-    )
+from tests.ingest.conftest import ARXIV_CSV, Ingest, snapshot_line
 
 
 @pytest.fixture
@@ -49,10 +34,10 @@ def _outcome(ingest: Ingest, path: Path, parsers: int) -> tuple[object, ...]:
 
 @pytest.mark.usefixtures("small_blocks")
 def test_blocks_shared_by_two_parsers_store_what_one_parser_stores(ingest: Ingest, tmp_path: Path) -> None:
-    lines = [_line(f"2401.{n:05d}", 1, f"Paper number {n}") for n in range(20)]
+    lines = [snapshot_line(f"2401.{n:05d}", 1, f"Paper number {n}") for n in range(20)]
     lines[4] = "{not json"
     lines[9] = ""
-    lines[13] = _line("2401.00002", 3, "Paper number 2, revised")  # a later version, in another block
+    lines[13] = snapshot_line("2401.00002", 3, "Paper number 2, revised")  # a later version, in another block
     lines[17] = json.dumps({"id": "2401.99999", "title": "No abstract"})
     path = tmp_path / "snapshot.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
