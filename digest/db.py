@@ -27,8 +27,9 @@ def server_bound_cursor(*, prepare: bool = False) -> CursorWrapper:
     DB_PREPARED_STATEMENTS), and PostgreSQL stops re-planning it: for a statement run once per
     message or per request (the digest claim, the feeds' version query). Without, every run is
     planned for its own parameters: a statement run once per chunk gains little from preparing,
-    and PostgreSQL's generic plan, used from the sixth run on, can be far worse (for the digest candidates of a chunk it scans every digest item ever sent, once per
-    subscriber: 3.7 s instead of 35 ms). Elsewhere a plain cursor."""
+    and PostgreSQL's generic plan, used from the sixth run on, can be far worse (for the digest
+    candidates of a chunk it scans every digest item ever sent, once per subscriber: 3.7 s
+    instead of 35 ms). Elsewhere a plain cursor."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()

@@ -57,21 +57,24 @@ __all__ = ["IngestError", "ingest_location", "source_claim_due"]
 # --- Merging one record into the stored state ---------------------------------------------------
 
 
+_HASHED = itemgetter(
+    "title",
+    "abstract",
+    "author_names",
+    "categories",
+    "arxiv_id",
+    "arxiv_version",
+    "published_at",
+    "updated_at",
+    "upvotes",
+    "sources",
+    "code_urls",
+    "project_urls",
+)
+
+
 def _hash(row: dict[str, Any]) -> str:
-    return _hash_of(
-        row["title"],
-        row["abstract"],
-        row["author_names"],
-        row["categories"],
-        row["arxiv_id"],
-        row["arxiv_version"],
-        row["published_at"],
-        row["updated_at"],
-        row["upvotes"],
-        row["sources"],
-        row["code_urls"],
-        row["project_urls"],
-    )
+    return _hash_of(*_HASHED(row))
 
 
 def _hash_of(
@@ -332,7 +335,7 @@ def _store_batch(
         with transaction.atomic():
             bulk.lock_batch()
             bulk.commit_without_flush_wait()
-            plan = plan or _plan_batch(parsed)
+            plan = plan or _plan_batch(parsed, *_record_keys(parsed))
             _write_plan(plan, author_ids)
             run.new += plan.counts["new"]
             run.updated += plan.counts["updated"]
@@ -371,12 +374,16 @@ class _Plan:
     keys: set[str]
 
 
-def _plan_batch(parsed: list[Parsed]) -> _Plan:
-    """Read what a batch's records reach and merge them: the rows to insert and to update."""
+def _record_keys(parsed: list[Parsed]) -> tuple[set[str], set[str]]:
+    """The keys (an arXiv record's is its arXiv id) and title keys of a batch's records."""
+    return {r.key for r, _, _ in parsed}, {r.title_key for r, _, _ in parsed}
+
+
+def _plan_batch(parsed: list[Parsed], keys: set[str], title_keys: set[str]) -> _Plan:
+    """Read what a batch's records (with these `_record_keys`) reach and merge them: the rows to
+    insert and to update."""
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
-    keys = {r.key for r, _, _ in parsed}  # an arXiv record's key is its arXiv id
-    title_keys = {r.title_key for r, _, _ in parsed}
     stored = bulk.papers_match(keys=list(keys), title_keys=list(title_keys))
     quiet, settled = _unchanged(parsed, stored)
     counts["unchanged"] += len(quiet)
@@ -555,11 +562,7 @@ def _ingest_batches(
         for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
             parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]
             if writer is None:
-                _count_rejects(run, rejects)
-                if parsed:
-                    _store_batch_or_retry(run, parsed, author_ids)
-                else:
-                    run.save(update_fields=_RUN_COUNTS)
+                _store_counted(run, parsed, rejects, author_ids)
             else:
                 writer.store(parsed, rejects)
             if on_batch:
@@ -576,11 +579,22 @@ def _ingest_batches(
             raise error
 
 
-def _count_rejects(run: IngestRun, rejects: list[Reject]) -> None:
+def _store_counted(
+    run: IngestRun,
+    parsed: list[Parsed],
+    rejects: list[Reject],
+    author_ids: dict[str, int],
+    plan: _Plan | None = None,
+) -> None:
+    """Count a batch's rejects into `run`, then store its records (or save the counts alone)."""
     for item in rejects:
         run.rejected += 1
         if len(run.rejects) < MAX_REJECTS_KEPT:
             run.rejects.append({"record": item.record, "reason": item.reason})
+    if parsed:
+        _store_batch_or_retry(run, parsed, author_ids, plan)
+    else:
+        run.save(update_fields=_RUN_COUNTS)
 
 
 class _Writer:
@@ -606,18 +620,19 @@ class _Writer:
     def store(self, parsed: list[Parsed], rejects: list[Reject]) -> None:
         """Plan this batch once nothing it could reach is being written, and hand it over; raises
         the writer's error, if it failed."""
-        keys = {r.key for r, _, _ in parsed} | {r.title_key for r, _, _ in parsed}
+        keys, title_keys = _record_keys(parsed)
+        reach = keys | title_keys
         with self._changed:
             # One batch written at a time: plan the next only while at most one is in hand.
             self._changed.wait_for(
                 lambda: (
                     self._error is not None
-                    or (len(self._writing) < 2 and all(keys.isdisjoint(other) for other in self._writing))
+                    or (len(self._writing) < 2 and all(reach.isdisjoint(other) for other in self._writing))
                 )
             )
             if self._error is not None:
                 raise self._error
-        plan = _plan_batch(parsed) if parsed else None
+        plan = _plan_batch(parsed, keys, title_keys) if parsed else None
         with self._changed:
             self._writing.append(plan.keys if plan else set())
         self._jobs.put((parsed, rejects, plan))
@@ -634,11 +649,7 @@ class _Writer:
                 parsed, rejects, plan = job
                 if self._error is None:
                     try:
-                        _count_rejects(self._run, rejects)
-                        if parsed:
-                            _store_batch_or_retry(self._run, parsed, self._author_ids, plan)
-                        else:
-                            self._run.save(update_fields=_RUN_COUNTS)
+                        _store_counted(self._run, parsed, rejects, self._author_ids, plan)
                     except BaseException as error:
                         self._error = error
                 with self._changed:

@@ -106,8 +106,8 @@ def test_a_paper_changed_between_planning_and_writing_is_read_again(
     path.write_text(snapshot_line("2401.00001", 2, "First, revised", ("Turing2",)) + "\n")
     plan = services._plan_batch
 
-    def plan_then_someone_edits(parsed: list[services.Parsed]) -> services._Plan:
-        planned = plan(parsed)
+    def plan_then_someone_edits(parsed: list[services.Parsed], *keys: set[str]) -> services._Plan:
+        planned = plan(parsed, *keys)
         if not connection.in_atomic_block:  # the overlapped plan, not the retry under the lock
             Paper.objects.filter(key="2401.00001").update(upvotes=7, content_hash="edited meanwhile")
         return planned
