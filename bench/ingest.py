@@ -5,8 +5,8 @@
 Creates (and drops) its own database `digest_bench` on the server named by BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/digest_bench). Prints, as medians of the repeats:
 parse-only rate, first ingest (all new) and re-ingest (all unchanged) in papers/s, the admin
-search documents that a task writes after a run, the CPU time per paper of each process, the naive
-`update_or_create`-per-record loader (on a sample, extrapolated rate) and a bare `COPY` of the
+search documents that a task writes after a run, the CPU time per paper of the parsers, the storing
+process and the database server (see cpu_seconds), the naive `update_or_create`-per-record loader (on a sample, extrapolated rate) and a bare `COPY` of the
 same records into a table without indexes (the ceiling), and the peak memory of a first ingest (PSS
 of the ingesting process and its parser processes, measured in a fresh process).
 """
