@@ -8,7 +8,7 @@ EXTRAS ?= dev
 
 .PHONY: install run demo test lint web worker beat bench services clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py digest/ingest/_arxiv_fast.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from digest.ingest.errors import IngestError
 from digest.ingest.formats import arxiv_snapshot, feeds, hf_api, hf_page
-from digest.ingest.records import Parsed
+from digest.ingest.records import Parsed, Prepared
 
 Parser = Callable[[BinaryIO], Iterator[Parsed]]
 
@@ -98,8 +98,14 @@ def detect(head: bytes, *, name_hint: str = "") -> str:
     )
 
 
-# Formats whose records can be split between several parser processes by line blocks.
-SHARED_PARSERS: dict[str, Callable[[BinaryIO, arxiv_snapshot.Share], Iterator[Parsed]]] = {
+# Formats whose records can be split between several parser processes by line blocks, and whose
+# common records a compiled path can prepare.
+SHARED_PARSERS: dict[
+    str,
+    Callable[
+        [BinaryIO, arxiv_snapshot.Share | None, arxiv_snapshot.Fast | None], Iterator[Parsed | Prepared]
+    ],
+] = {
     arxiv_snapshot.JSONL: arxiv_snapshot.parse_jsonl,
 }
 
@@ -110,10 +116,12 @@ def records(
     format: str | None = None,
     name_hint: str = "",
     share: arxiv_snapshot.Share | None = None,
-) -> tuple[str, Iterator[Parsed]]:
+    fast: arxiv_snapshot.Fast | None = None,
+) -> tuple[str, Iterator[Parsed | Prepared]]:
     """(format name, parsed records) for a seekable binary stream. With a share (see
     arxiv_snapshot.parse_jsonl), only that share of a format in SHARED_PARSERS; any other format
-    is parsed whole by the first share and yields nothing in the others."""
+    is parsed whole by the first share and yields nothing in the others. With `fast`, a format in
+    SHARED_PARSERS yields the records it prepares already prepared."""
     stream = _unpacked(stream)
     try:
         head = stream.read(HEAD_BYTES)
@@ -130,8 +138,6 @@ def records(
         reason = _binary_reason(head)
         if reason:
             raise IngestError(f"this is {reason}, not {format} input")
-    if share is None:
-        return format, PARSERS[format](stream)
     if format in SHARED_PARSERS:
-        return format, SHARED_PARSERS[format](stream, share)
-    return format, PARSERS[format](stream) if share[0] == 0 else iter(())
+        return format, SHARED_PARSERS[format](stream, share, fast)
+    return format, PARSERS[format](stream) if share is None or share[0] == 0 else iter(())

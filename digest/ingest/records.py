@@ -14,7 +14,7 @@ from typing import Any
 from digest.ingest import normalise
 from digest.ingest.errors import IngestError, RecordError
 
-__all__ = ["IngestError", "PaperRecord", "Parsed", "RecordError", "Reject", "record_build"]
+__all__ = ["IngestError", "PaperRecord", "Parsed", "Prepared", "RecordError", "Reject", "record_build"]
 
 
 @dataclass(slots=True)
@@ -66,6 +66,9 @@ _fields_of = attrgetter(*(f.name for f in fields(PaperRecord)))
 
 
 Parsed = PaperRecord | Reject
+# A record ready for storing: its fields (PaperRecord.to_tuple), its content hash and its COPY text
+# (see digest.papers.services._prepared).
+Prepared = tuple[tuple[Any, ...], str | None, bytes | None]
 
 
 def record_build(

@@ -33,9 +33,9 @@ from django.utils import timezone
 from digest.ingest import detect, normalise
 from digest.ingest.errors import IngestError
 from digest.ingest.fetch import fetch, is_url
-from digest.ingest.formats.arxiv_snapshot import Share
+from digest.ingest.formats.arxiv_snapshot import Share, arxiv_fast
 from digest.ingest.parallel import in_child_process
-from digest.ingest.records import PaperRecord, Reject
+from digest.ingest.records import PaperRecord, Prepared, Reject
 from digest.papers import bulk
 from digest.papers.models import IngestRun, Source
 
@@ -453,17 +453,18 @@ def _author_keys(row: dict[str, Any]) -> list[str]:
 
 
 def _batches(
-    parsed: Iterable[PaperRecord | Reject], block_lines: int | None
-) -> Iterator[tuple[int, list[PaperRecord], list[Reject]]]:
+    parsed: Iterable[PaperRecord | Prepared | Reject], block_lines: int | None
+) -> Iterator[tuple[int, list[PaperRecord | Prepared], list[Reject]]]:
     """(order, records, rejects) per batch of at most BATCH_SIZE records. A parser with a share of
     the input (`block_lines` set) makes one batch of each block of lines, numbered by block, so that
     batches from several parsers merge back into input order; otherwise `order` counts batches."""
-    batch: list[PaperRecord] = []
+    batch: list[PaperRecord | Prepared] = []
     rejects: list[Reject] = []
     order = 0
     for item in parsed:
         if block_lines:
-            block = (item.record - 1) // block_lines
+            number = item[0][0] if type(item) is tuple else item.record
+            block = (number - 1) // block_lines
             if block != order and (batch or rejects):
                 yield order, batch, rejects
                 batch, rejects = [], []
@@ -485,16 +486,20 @@ def _parse(location: str, format: str | None, share: Share | None) -> Iterator[A
     _prepared says about them, rejects, bytes of input read so far) per batch."""
     with ExitStack() as stack:
         stream = _open(location, stack)
-        name, parsed = detect.records(stream, format=format, name_hint=location, share=share)
-        yield name
-        block_lines = share[2] if share and name in detect.SHARED_PARSERS else None
         # Asked once: through Django's connection proxy the question costs 2 µs, a tenth of a record.
         postgres = bulk.is_postgres()
+        fast = partial(arxiv_fast.prepared, postgres) if arxiv_fast else None
+        name, parsed = detect.records(stream, format=format, name_hint=location, share=share, fast=fast)
+        yield name
+        block_lines = share[2] if share and name in detect.SHARED_PARSERS else None
         for number, (order, records, rejects) in enumerate(_batches(parsed, block_lines), start=1):
             position = None
             with suppress(OSError, ValueError):
                 position = stream.tell()
-            prepared = [(record.to_tuple(), *_prepared(record, postgres)) for record in records]
+            prepared = [
+                item if type(item) is tuple else (item.to_tuple(), *_prepared(item, postgres))
+                for item in records
+            ]
             yield order, prepared, rejects, position
             if number % COLLECT_EVERY == 0:
                 gc.collect()  # the run paused automatic collection (_collector_paused)
