@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from digest.papers.models import Author, Paper, PaperAuthor, PaperSearchDocument
@@ -180,7 +180,8 @@ def authors_ids(*, authors: dict[str, tuple[str, str]]) -> dict[str, int]:
     ids: dict[str, int] = {}
     if not keys:
         return ids
-    with connection.cursor() as cursor:
+    # A transaction of its own where there is none: the staging table empties at each commit.
+    with transaction.atomic(), connection.cursor() as cursor:
         if is_postgres():
             # Insert first: a batch's unknown authors are mostly new ones, and only the keys that
             # existed need a second look. COPY into a staging table, because psycopg adapting

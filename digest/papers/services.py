@@ -335,8 +335,8 @@ def _store_batch(
         with transaction.atomic():
             bulk.lock_batch()
             bulk.commit_without_flush_wait()
-            plan = plan or _plan_batch(parsed, *_record_keys(parsed))
-            _write_plan(plan, author_ids)
+            plan = plan or _plan_batch(parsed, *_record_keys(parsed), author_ids)
+            _write_plan(plan)
             run.new += plan.counts["new"]
             run.updated += plan.counts["updated"]
             run.unchanged += plan.counts["unchanged"]
@@ -372,6 +372,11 @@ class _Plan:
     updates: list[dict[str, Any]]
     # The keys and title keys of the records and of the stored papers they reach.
     keys: set[str]
+    # The rows whose author lists are written, how many authors each has, and their author ids,
+    # one row after the other.
+    relinks: list[dict[str, Any]]
+    author_counts: list[int]
+    author_ids: list[int]
 
 
 def _record_keys(parsed: list[Parsed]) -> tuple[set[str], set[str]]:
@@ -379,9 +384,13 @@ def _record_keys(parsed: list[Parsed]) -> tuple[set[str], set[str]]:
     return {r.key for r, _, _ in parsed}, {r.title_key for r, _, _ in parsed}
 
 
-def _plan_batch(parsed: list[Parsed], keys: set[str], title_keys: set[str]) -> _Plan:
+def _plan_batch(
+    parsed: list[Parsed], keys: set[str], title_keys: set[str], author_ids: dict[str, int]
+) -> _Plan:
     """Read what a batch's records (with these `_record_keys`) reach and merge them: the rows to
-    insert and to update."""
+    insert and to update, and the ids of their authors, creating the authors not stored yet
+    (`author_ids`, key -> id, is the run's memory of them, filled here, so each author is looked
+    up or created once per run rather than once per batch)."""
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
     stored = bulk.papers_match(keys=list(keys), title_keys=list(title_keys))
@@ -397,30 +406,28 @@ def _plan_batch(parsed: list[Parsed], keys: set[str], title_keys: set[str]) -> _
         row for row in batch.rows if row["id"] is not None and row["content_hash"] != row["stored_hash"]
     ]
     touched = keys | title_keys | {row["key"] for row in stored} | {row["title_key"] for row in stored}
-    return _Plan(counts, inserts, updates, touched)
-
-
-def _write_plan(plan: _Plan, author_ids: dict[str, int]) -> None:
-    """The writes of one batch, inside its transaction. `author_ids` (key -> id) is the run's
-    memory of authors, filled here, so each author is looked up or created once per run rather
-    than once per batch."""
-    inserts, updates = plan.inserts, plan.updates
-    if not inserts and not updates:
-        return
     relinks = inserts + [row for row in updates if row["author_names"] != row["stored_authors"]]
     # Whole-batch lists and C-level loops: a Python step per author of every paper cost more than
     # the rest of storing the paper's authors.
     keys_per_row = list(map(_author_keys, relinks))
-    keys = list(itertools.chain.from_iterable(keys_per_row))
-    _authors_remember(keys, [name for row in relinks for name in row["author_names"]], author_ids)
-    bulk.papers_insert(rows=inserts)
-    if bulk.papers_update(rows=updates) < len(updates):
+    flat = list(itertools.chain.from_iterable(keys_per_row))
+    _authors_remember(flat, [name for row in relinks for name in row["author_names"]], author_ids)
+    ids = list(map(author_ids.__getitem__, flat))
+    return _Plan(counts, inserts, updates, touched, relinks, list(map(len, keys_per_row)), ids)
+
+
+def _write_plan(plan: _Plan) -> None:
+    """The writes of one batch, inside its transaction."""
+    if not plan.inserts and not plan.updates:
+        return
+    bulk.papers_insert(rows=plan.inserts)
+    if bulk.papers_update(rows=plan.updates) < len(plan.updates):
         raise _StaleRead
     bulk.authorships_replace(
-        paper_ids=[row["id"] for row in relinks if row["stored_authors"] is not None],
-        papers=[row["id"] for row in relinks],
-        counts=list(map(len, keys_per_row)),
-        authors=map(author_ids.__getitem__, keys),
+        paper_ids=[row["id"] for row in plan.relinks if row["stored_authors"] is not None],
+        papers=[row["id"] for row in plan.relinks],
+        counts=plan.author_counts,
+        authors=plan.author_ids,
     )
 
 
@@ -610,10 +617,17 @@ class _Writer:
     A batch is planned from the store as it is before the batches still being written commit,
     so one that shares a key or title key with them waits for them first; a paper changed by
     anyone else in between is caught by the writes (`_StaleRead`, or a unique key) and the
-    batch is read and written again under the batch lock. At most two planned batches are held."""
+    batch is read and written again under the batch lock. At most two planned batches are held.
+
+    Planning also creates the batch's new authors, committed at once, so the writer's transaction
+    holds only the papers and their author lists. A batch that then fails leaves its new authors
+    behind, without papers; ingesting again finds them."""
 
     def __init__(self, run: IngestRun) -> None:
         self._run = run
+        # Authors are created as batches are planned, each in a transaction of its own; the
+        # writer's own memory only serves a batch it must plan again (_store_batch_or_retry).
+        self._planned_authors: dict[str, int] = {}
         self._author_ids: dict[str, int] = {}
         self._jobs: queue.Queue[tuple[list[Parsed], list[Reject], _Plan | None] | None] = queue.Queue()
         self._writing: list[set[str]] = []  # the keys of the batches handed over and not yet stored
@@ -637,7 +651,7 @@ class _Writer:
             )
             if self._error is not None:
                 raise self._error
-        plan = _plan_batch(parsed, keys, title_keys) if parsed else None
+        plan = _plan_batch(parsed, keys, title_keys, self._planned_authors) if parsed else None
         with self._changed:
             self._writing.append(plan.keys if plan else set())
         self._jobs.put((parsed, rejects, plan))
