@@ -4,11 +4,13 @@
 
 Creates (and drops) its own database `digest_bench` on the server named by BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/digest_bench). Prints, as medians of the repeats:
-parse-only rate, first ingest (all new) and re-ingest (all unchanged) in papers/s, the admin
-search documents that a task writes after a run, the CPU time per paper of the parsers, the storing
-process and the database server (see cpu_seconds), the naive `update_or_create`-per-record loader (on a sample, extrapolated rate) and a bare `COPY` of the
-same records into a table without indexes (the ceiling), and the peak memory of a first ingest (PSS
-of the ingesting process and its parser processes, measured in a fresh process).
+parse-only rate of the Python path, and of the compiled path that parses and prepares records in
+the parser processes (digest/ingest/_arxiv_fast.c, where it was built); first ingest (all new) and
+re-ingest (all unchanged) in papers/s; the admin search documents that a task writes after a run;
+the CPU time per paper of the parsers, the storing process and the database server (see
+cpu_seconds); the naive `update_or_create`-per-record loader (on a sample, extrapolated rate) and a
+bare `COPY` of the same records into a table without indexes (the ceiling); and the peak memory of a
+first ingest (PSS of the ingesting process and its parser processes, measured in a fresh process).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -347,7 +350,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from digest.ingest.formats.arxiv_snapshot import parse_jsonl
+    from digest.ingest.formats.arxiv_snapshot import arxiv_fast, parse_jsonl
     from digest.papers.models import Author, IngestRun, Paper, PaperAuthor
     from digest.papers.search_index import search_documents_index
     from digest.papers.services import ingest_location
@@ -373,12 +376,17 @@ def main() -> None:
                 "full product schema"
             )
 
-            def parse_only() -> None:
+            def parse_only(fast: Any = None) -> None:
                 with data.open("rb") as stream:
-                    for _ in parse_jsonl(stream):
+                    for _ in parse_jsonl(stream, fast=fast):
                         pass
 
             parse_s = [timed(parse_only) for _ in range(args.repeats)]
+            # What a parser process does with a record: prepared in C where that was built.
+            compiled = partial(arxiv_fast.prepared, True) if arxiv_fast else None
+            compiled_s = (
+                [timed(lambda: parse_only(compiled)) for _ in range(args.repeats)] if compiled else []
+            )
 
             first_s, again_s, search_s = [], [], []
             cpu: dict[str, list[float]] = {"parsers": [], "storing": [], "database": []}
@@ -485,7 +493,16 @@ def main() -> None:
         again_rate = median_rate(count, again_s)
         copy_rate = median_rate(count, copy_s)
         naive_rate = median_rate(len(sample), naive_s)
-        print(f"parse only (no database)        {median_rate(count, parse_s):>10,.0f} records/s")
+        print(
+            f"parse only (no database)        {median_rate(count, parse_s):>10,.0f} records/s  (Python path)"
+        )
+        if compiled_s:
+            print(
+                f"parse and prepare, compiled path {median_rate(count, compiled_s):>9,.0f} records/s  "
+                "(what a parser process does; digest/ingest/_arxiv_fast.c)"
+            )
+        else:
+            print("the compiled path was not built: every record took the Python path")
         print(
             f"ingest, all new                 {ingest_rate:>10,.0f} papers/s  "
             f"({statistics.median(first_s):.1f}s; {authors:,} authors, {links:,} authorships, "
