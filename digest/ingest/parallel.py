@@ -58,10 +58,11 @@ def _child(produce: Callable[[], Iterator[Any]], out: BinaryIO) -> None:
         _send(out, (_ERROR, error))
 
 
-def in_child_process(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+def in_child_process(produce: Callable[[], Iterator[Any]], niceness: int = 0) -> Iterator[Any]:
     """The items of `produce()`, computed in a forked child process one item ahead of the caller
-    (the child starts the next while the caller works on this one). An exception in the child is
-    re-raised here; closing this iterator early stops the child.
+    (the child starts the next while the caller works on this one), at `niceness` more than the
+    caller's. An exception in the child is re-raised here; closing this iterator early stops the
+    child.
 
     A plain fork rather than multiprocessing: that refuses to start children from daemonic
     processes such as Celery's pool workers. The child needs nothing pickled but its items, and
@@ -73,6 +74,8 @@ def in_child_process(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         os.close(read_end)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if niceness:
+            os.nice(niceness)
         try:
             with open(write_end, "wb") as out:
                 _child(produce, out)

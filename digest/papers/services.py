@@ -45,6 +45,10 @@ BATCH_SIZE = 5_000
 # Inputs from this size on are parsed by INGEST_PARSERS processes where the format allows it.
 SHARED_MIN_BYTES = 16 * 1024 * 1024
 MAX_REJECTS_KEPT = 200
+# Parser processes run ahead of the storing process, which waits on PostgreSQL: where they compete
+# for a core, the storing side and the database server should win. In alternating runs of 100,000
+# records, a run was 2-5 % faster with the parsers at niceness 10 than at 0, and no faster at 19.
+PARSER_NICENESS = 10
 # Author ids remembered during a run: ~100 bytes each, so at most ~50 MB on the largest inputs.
 AUTHORS_REMEMBERED = 500_000
 # With the cyclic garbage collector paused, a full collection after this many batches frees what
@@ -536,7 +540,8 @@ def _parsers(location: str, format: str | None, stack: ExitStack) -> tuple[str, 
         stack.enter_context(
             closing(
                 in_child_process(
-                    partial(_parse, location, format, (part, count, BATCH_SIZE) if count > 1 else None)
+                    partial(_parse, location, format, (part, count, BATCH_SIZE) if count > 1 else None),
+                    niceness=PARSER_NICENESS,
                 )
             )
         )

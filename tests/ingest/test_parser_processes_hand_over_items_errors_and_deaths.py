@@ -1,5 +1,5 @@
-"""The forked parser process: its items arrive in order, its errors are raised here, and a parser
-that dies or is abandoned does not leave the caller waiting."""
+"""The forked parser process: its items arrive in order, its errors are raised here, a parser
+that dies or is abandoned does not leave the caller waiting, and it runs at the niceness asked."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ def test_items_arrive_in_order_whatever_their_size() -> None:
     items = list(in_child_process(produce))
     assert items[0] == "format"
     assert [(n, len(text)) for n, text in items[1:]] == [(n, n * 300_000) for n in range(5)]
+
+
+def test_the_parser_yields_the_cpu_to_the_caller_by_the_niceness_asked() -> None:
+    def produce() -> Iterator[object]:
+        yield os.nice(0)
+
+    assert list(in_child_process(produce, niceness=10)) == [min(os.nice(0) + 10, 19)]
+    assert list(in_child_process(produce)) == [os.nice(0)]
 
 
 def test_an_error_in_the_parser_is_raised_in_the_caller() -> None:
