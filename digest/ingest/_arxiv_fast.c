@@ -16,11 +16,8 @@
 #include <datetime.h>
 #include <string.h>
 
-#define MAX_TITLE 1000
-#define MAX_ABSTRACT 20000
-#define MAX_AUTHORS 200
-#define MAX_CATEGORIES 500
-#define MAX_URLS 10
+/* normalise's limits, handed over by `configure`. */
+static Py_ssize_t MAX_TITLE, MAX_ABSTRACT, MAX_AUTHORS, MAX_CATEGORIES, MAX_URLS;
 
 static PyObject *source_name, *author_clean, *urls_extract, *sha1, *json_dumps, *utc;
 static PyObject *record_error;
@@ -144,38 +141,35 @@ static int is_collapsed(const char *text, Py_ssize_t length, unsigned char flags
     return 1;
 }
 
-/* " ".join(text.split()), appended. */
-static int buffer_collapsed(Buffer *buffer, const char *text, Py_ssize_t length) {
+/* The words of a text joined by single spaces, appended: with `folded`, normalise.fold for ASCII
+ * (words are runs of letters and digits, lower-cased), else " ".join(text.split()). */
+static int buffer_words(Buffer *buffer, const char *text, Py_ssize_t length, int folded) {
     if (buffer_reserve(buffer, length) < 0) return -1;
     char *out = buffer->data + buffer->length;
     int pending = 0, any = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
-        char c = text[i];
-        if (is_space(c)) {
+        unsigned char c = text[i];
+        if (folded ? !is_alnum(c) : is_space(c)) {
             pending = any;
             continue;
         }
         if (pending) *out++ = ' ';
         pending = 0;
         any = 1;
-        *out++ = c;
+        *out++ = (folded && c >= 'A' && c <= 'Z') ? c + 32 : c;
     }
     buffer->length = out - buffer->data;
     return 0;
 }
 
+static int buffer_collapsed(Buffer *buffer, const char *text, Py_ssize_t length) {
+    return buffer_words(buffer, text, length, 0);
+}
+
 /* normalise.clean_abstract for ASCII text: hard line breaks unwrapped, paragraphs (a blank line,
  * or a line starting with spaces or tabs) kept apart by one blank line. */
 static int buffer_abstract(Buffer *buffer, const char *raw, Py_ssize_t raw_length) {
-    int has_break = 0;
-    for (Py_ssize_t i = 0; i < raw_length; i++) {
-        char c = raw[i];
-        if (c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-            has_break = 1;
-            break;
-        }
-    }
-    if (!has_break) return buffer_collapsed(buffer, raw, raw_length);
+    if (!(classes_of(raw, raw_length) & BREAK)) return buffer_collapsed(buffer, raw, raw_length);
     /* \r\n and \r to \n, \f to a blank line, \v to \n. */
     Buffer text = {0};
     if (buffer_reserve(&text, 2 * raw_length + 1) < 0) return -1;
@@ -239,27 +233,6 @@ static int buffer_abstract(Buffer *buffer, const char *raw, Py_ssize_t raw_lengt
     }
     PyMem_Free(text.data);
     return status;
-}
-
-/* normalise.fold for ASCII: lower case, every run of non-alphanumerics one space, no space at the
- * ends. */
-static int buffer_folded(Buffer *buffer, const char *text, Py_ssize_t length) {
-    if (buffer_reserve(buffer, length) < 0) return -1;
-    char *out = buffer->data + buffer->length;
-    int pending = 0, any = 0;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        unsigned char c = text[i];
-        if (!is_alnum(c)) {
-            pending = any;
-            continue;
-        }
-        if (pending) *out++ = ' ';
-        pending = 0;
-        any = 1;
-        *out++ = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-    }
-    buffer->length = out - buffer->data;
-    return 0;
 }
 
 /* --- arXiv ids and dates ---------------------------------------------------------------------- */
@@ -841,7 +814,8 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
     Py_XDECREF(project);
     if (!code || !project || !urls) goto error;
 
-    if (buffer_folded(&text, (const char *)PyUnicode_1BYTE_DATA(title), PyUnicode_GET_LENGTH(title)) < 0) goto error;
+    if (buffer_words(&text, (const char *)PyUnicode_1BYTE_DATA(title), PyUnicode_GET_LENGTH(title), 1) < 0)
+        goto error;
     title_key = sha1_hex(text.data, text.length);
     text.length = 0;
     if (!title_key) goto error;
@@ -931,10 +905,12 @@ done:
 
 static PyObject *configure(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"source", "author_clean", "urls_extract", "sha1", "dumps", "utc",
-                            "record_error", NULL};
+                            "record_error", "limits", NULL};
     PyObject *values[7];
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UOOOOOO:configure", names, &values[0], &values[1],
-                                     &values[2], &values[3], &values[4], &values[5], &values[6]))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UOOOOOO(nnnnn):configure", names, &values[0],
+                                     &values[1], &values[2], &values[3], &values[4], &values[5],
+                                     &values[6], &MAX_TITLE, &MAX_ABSTRACT, &MAX_AUTHORS,
+                                     &MAX_CATEGORIES, &MAX_URLS))
         return NULL;
     PyObject **slots[] = {&source_name, &author_clean, &urls_extract, &sha1, &json_dumps, &utc, &record_error};
     for (int i = 0; i < 7; i++) Py_XSETREF(*slots[i], Py_NewRef(values[i]));
@@ -946,7 +922,8 @@ static PyMethodDef methods[] = {
      "prepared(postgres, number, row): (record tuple, content hash, COPY text or None), or None "
      "for a row the Python path must prepare."},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
-     "configure(*, source, author_clean, urls_extract, sha1, dumps, utc, record_error)"},
+     "configure(*, source, author_clean, urls_extract, sha1, dumps, utc, record_error, limits): limits are "
+     "(title, abstract, authors, categories, urls)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -136,7 +136,17 @@ def _row_mangled(rng: random.Random, row: Row) -> object:
             row[field] = _text_mangled(rng, row[field])
     elif change == 1:
         row[rng.choice(["title", "abstract"])] = rng.choice(
-            ["", "   \n ", None, 3, ["a"], "x" * 1_001, "y " * 10_001, "  Lead and trail  "]
+            [
+                "",
+                "   \n ",
+                None,
+                3,
+                ["a"],
+                "x" * 1_001,
+                "y " * 10_001,
+                "  Lead and trail  ",
+                " and ".join(f"https://github.com/o/r{n} www.site{n}.org" for n in range(12)),
+            ]
         )
     elif change == 2:
         row["id"] = rng.choice(
@@ -186,6 +196,8 @@ def _row_mangled(rng: random.Random, row: Row) -> object:
                 [["Smith", "John", ""], ["Smith", "John", ""], ["Doe", "", ""], ["", "Jane", ""]],
                 [["Solo"], [], "stray", ["Lovelace", "Ada", "Jr."], ["Ng", "Andrew", None]],
                 [["Balázs", "C.", ""], [" Yuan ", " C.-P. ", " II "], ["O'Neil", "X\tY", ""]],
+                [["Doe", 'J. "Jack"', ""], ["Smith", "", "Jr."]],
+                [["Back\\slash", "A.", ""]],
                 [[3, "A", ""]],
                 [["A" * 301, "B", ""]],
                 [[f"Name{n}", "A.", ""] for n in range(250)],
@@ -213,11 +225,17 @@ def _row_mangled(rng: random.Random, row: Row) -> object:
     elif change == 8:
         del row[rng.choice(["id", "title", "abstract", "versions", "authors_parsed", "categories"])]
     elif change == 9:
-        row["abstract"] = row["abstract"].replace("\n", rng.choice(["\r\n", "\r", "\n\n", "\n\t", "\n \n"]))
+        row["abstract"] = row["abstract"].replace(
+            "\n", rng.choice(["\r\n", "\r", "\n\n", "\n\t", "\n \n", "\f", "\v", " \f "])
+        )
     elif change == 10:
         return rng.choice([[row], "a string", 7, None])
     else:
-        row["title"] = row["title"] + rng.choice(["", "\\", "\t", "é", " —", " https://a.io"])
+        row["title"] = (
+            rng.choice(["", " "])
+            + row["title"]
+            + rng.choice(["", " ", "\\", "\t", "é", " —", " https://a.io"])
+        )
     return row
 
 

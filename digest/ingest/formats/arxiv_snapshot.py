@@ -48,6 +48,13 @@ else:
         dumps=orjson.dumps,
         utc=UTC,
         record_error=RecordError,
+        limits=(
+            normalise.MAX_TITLE,
+            normalise.MAX_ABSTRACT,
+            normalise.MAX_AUTHORS,
+            normalise.MAX_CATEGORIES,
+            normalise.MAX_URLS,
+        ),
     )
 
 
