@@ -27,7 +27,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -350,7 +349,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from digest.ingest.formats.arxiv_snapshot import arxiv_fast, parse_jsonl
+    from digest.ingest.formats.arxiv_snapshot import fast_path, parse_jsonl
     from digest.papers.models import Author, IngestRun, Paper, PaperAuthor
     from digest.papers.search_index import search_documents_index
     from digest.papers.services import ingest_location
@@ -383,7 +382,7 @@ def main() -> None:
 
             parse_s = [timed(parse_only) for _ in range(args.repeats)]
             # What a parser process does with a record: prepared in C where that was built.
-            compiled = partial(arxiv_fast.prepared, True) if arxiv_fast else None
+            compiled = fast_path(postgres=True)
             compiled_s = (
                 [timed(lambda: parse_only(compiled)) for _ in range(args.repeats)] if compiled else []
             )

@@ -166,10 +166,10 @@ static int buffer_collapsed(Buffer *buffer, const char *text, Py_ssize_t length)
     return buffer_words(buffer, text, length, 0);
 }
 
-/* normalise.clean_abstract for ASCII text: hard line breaks unwrapped, paragraphs (a blank line,
- * or a line starting with spaces or tabs) kept apart by one blank line. */
-static int buffer_abstract(Buffer *buffer, const char *raw, Py_ssize_t raw_length) {
-    if (!(classes_of(raw, raw_length) & BREAK)) return buffer_collapsed(buffer, raw, raw_length);
+/* normalise.clean_abstract for ASCII text of the given classes: hard line breaks unwrapped,
+ * paragraphs (a blank line, or a line starting with spaces or tabs) kept apart by one blank line. */
+static int buffer_abstract(Buffer *buffer, const char *raw, Py_ssize_t raw_length, unsigned char flags) {
+    if (!(flags & BREAK)) return buffer_collapsed(buffer, raw, raw_length);
     /* \r\n and \r to \n, \f to a blank line, \v to \n. */
     Buffer text = {0};
     if (buffer_reserve(&text, 2 * raw_length + 1) < 0) return -1;
@@ -233,6 +233,19 @@ static int buffer_abstract(Buffer *buffer, const char *raw, Py_ssize_t raw_lengt
     }
     PyMem_Free(text.data);
     return status;
+}
+
+/* normalise.clean_title, or with `paragraphs` clean_abstract, of acceptable ASCII text of the
+ * given classes: the text itself where it is already clean, as normalise keeps it. `scratch` is
+ * left empty. */
+static PyObject *text_cleaned(PyObject *text, unsigned char flags, int paragraphs, Buffer *scratch) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    const char *raw = (const char *)PyUnicode_1BYTE_DATA(text);
+    if (is_collapsed(raw, length, flags)) return Py_NewRef(text);
+    int status = paragraphs ? buffer_abstract(scratch, raw, length, flags) : buffer_collapsed(scratch, raw, length);
+    PyObject *result = status < 0 ? NULL : PyUnicode_FromStringAndSize(scratch->data, scratch->length);
+    scratch->length = 0;
+    return result;
 }
 
 /* --- arXiv ids and dates ---------------------------------------------------------------------- */
@@ -411,23 +424,23 @@ static PyObject *authors_written(PyObject *row) {
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(parsed); i++) {
             PyObject *parts = PyList_GET_ITEM(parsed, i);
             if (!PyList_CheckExact(parts)) {
-                if (PyTuple_Check(parts) || PyList_Check(parts)) goto outside;
+                if (PyTuple_Check(parts) || PyList_Check(parts)) goto fail;
                 continue;
             }
             Py_ssize_t count = PyList_GET_SIZE(parts);
             if (count == 0) continue;
             PyObject *name;
             if (count == 1) {
-                if (!PyUnicode_CheckExact(PyList_GET_ITEM(parts, 0))) goto outside;
+                if (!PyUnicode_CheckExact(PyList_GET_ITEM(parts, 0))) goto fail;
                 name = Py_NewRef(PyList_GET_ITEM(parts, 0));
             } else {
                 PyObject *last_raw = PyList_GET_ITEM(parts, 0), *first_raw = PyList_GET_ITEM(parts, 1);
-                if (!PyUnicode_CheckExact(last_raw) || !PyUnicode_CheckExact(first_raw)) goto outside;
+                if (!PyUnicode_CheckExact(last_raw) || !PyUnicode_CheckExact(first_raw)) goto fail;
                 PyObject *last = stripped(last_raw);
                 PyObject *first = last ? stripped(first_raw) : NULL;
                 if (!first) {
                     Py_XDECREF(last);
-                    goto error;
+                    goto fail;
                 }
                 if (PyUnicode_GET_LENGTH(first) && PyUnicode_GET_LENGTH(last))
                     name = joined(first, " ", last);
@@ -435,31 +448,31 @@ static PyObject *authors_written(PyObject *row) {
                     name = Py_NewRef(PyUnicode_GET_LENGTH(first) ? first : last);
                 Py_DECREF(first);
                 Py_DECREF(last);
-                if (!name) goto error;
+                if (!name) goto fail;
                 if (count > 2) {
                     PyObject *suffix_raw = PyList_GET_ITEM(parts, 2);
                     if (!PyUnicode_CheckExact(suffix_raw)) {
                         Py_DECREF(name);
-                        goto outside;
+                        goto fail;
                     }
                     if (PyUnicode_GET_LENGTH(suffix_raw)) {
                         PyObject *suffix = stripped(suffix_raw);
                         PyObject *with_suffix = suffix ? joined(name, ", ", suffix) : NULL;
                         Py_XDECREF(suffix);
                         Py_DECREF(name);
-                        if (!with_suffix) goto error;
+                        if (!with_suffix) goto fail;
                         name = with_suffix;
                     }
                 }
             }
             int failed = PyList_Append(names, name);
             Py_DECREF(name);
-            if (failed) goto error;
+            if (failed) goto fail;
         }
         return names;
     }
     if (parsed && parsed != Py_None && !(PyList_CheckExact(parsed) && PyList_GET_SIZE(parsed) == 0))
-        goto outside;
+        goto fail;
     PyObject *raw = get(row, AUTHORS);
     if (!raw || !PyUnicode_CheckExact(raw)) return names;
     /* [part.strip() for part in raw.replace(" and ", ", ").split(",")] */
@@ -471,22 +484,19 @@ static PyObject *authors_written(PyObject *row) {
     Py_XDECREF(comma_space);
     Py_XDECREF(comma);
     Py_XDECREF(replaced);
-    if (!split) goto error;
+    if (!split) goto fail;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(split); i++) {
         PyObject *name = stripped(PyList_GET_ITEM(split, i));
         if (!name || PyList_Append(names, name) < 0) {
             Py_XDECREF(name);
             Py_DECREF(split);
-            goto error;
+            goto fail;
         }
         Py_DECREF(name);
     }
     Py_DECREF(split);
     return names;
-outside:
-    Py_DECREF(names);
-    return NULL;
-error:
+fail: /* an error is set, or none when the row is outside the common shape */
     Py_DECREF(names);
     return NULL;
 }
@@ -696,7 +706,8 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
 
     PyObject *result = NULL, *title = NULL, *abstract = NULL, *arxiv_id = NULL, *version = NULL;
     PyObject *written = NULL, *names = NULL, *keys = NULL, *categories = NULL, *published = NULL;
-    PyObject *updated = NULL, *urls = NULL, *title_key = NULL, *content_hash = NULL, *copy = NULL;
+    PyObject *updated = NULL, *code = NULL, *project = NULL, *title_key = NULL, *content_hash = NULL;
+    PyObject *copy = NULL;
     PyObject *record = NULL;
     Buffer text = {0}, line = {0};
 
@@ -747,23 +758,10 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
     if (!text_acceptable(title_raw, title_length, title_flags, MAX_TITLE) ||
         !text_acceptable(abstract_raw, abstract_length, abstract_flags, MAX_ABSTRACT))
         goto outside;
-    /* Text already clean is kept as it is, as normalise keeps it. */
-    if (is_collapsed(title_raw, title_length, title_flags)) {
-        title = Py_NewRef(get(row, TITLE));
-    } else {
-        if (buffer_collapsed(&text, title_raw, title_length) < 0) goto error;
-        title = PyUnicode_FromStringAndSize(text.data, text.length);
-        text.length = 0;
-        if (!title) goto error;
-    }
-    if (is_collapsed(abstract_raw, abstract_length, abstract_flags)) {
-        abstract = Py_NewRef(get(row, ABSTRACT));
-    } else {
-        if (buffer_abstract(&text, abstract_raw, abstract_length) < 0) goto error;
-        abstract = PyUnicode_FromStringAndSize(text.data, text.length);
-        text.length = 0;
-        if (!abstract) goto error;
-    }
+    title = text_cleaned(get(row, TITLE), title_flags, 0, &text);
+    if (!title) goto error;
+    abstract = text_cleaned(get(row, ABSTRACT), abstract_flags, 1, &text);
+    if (!abstract) goto error;
 
     arxiv_id = PyUnicode_FromStringAndSize(id, base_length);
     if (!arxiv_id) goto error;
@@ -797,22 +795,17 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
     if (!updated) goto error;
 
     /* Links in the (already clean) abstract: the same function, where there may be any. */
-    PyObject *code, *project;
     if (may_hold_links((const char *)PyUnicode_1BYTE_DATA(abstract), PyUnicode_GET_LENGTH(abstract))) {
-        urls = PyObject_CallOneArg(urls_extract, abstract);
+        PyObject *urls = PyObject_CallOneArg(urls_extract, abstract);
+        if (!urls) goto error;
+        code = PyList_GetSlice(PyTuple_GET_ITEM(urls, 0), 0, MAX_URLS);
+        project = PyList_GetSlice(PyTuple_GET_ITEM(urls, 1), 0, MAX_URLS);
+        Py_DECREF(urls);
     } else {
-        PyObject *none = PyList_New(0), *neither = PyList_New(0);
-        urls = none && neither ? PyTuple_Pack(2, none, neither) : NULL;
-        Py_XDECREF(none);
-        Py_XDECREF(neither);
+        code = PyList_New(0);
+        project = PyList_New(0);
     }
-    if (!urls) goto error;
-    code = PyList_GetSlice(PyTuple_GET_ITEM(urls, 0), 0, MAX_URLS);
-    project = code ? PyList_GetSlice(PyTuple_GET_ITEM(urls, 1), 0, MAX_URLS) : NULL;
-    Py_SETREF(urls, PyTuple_Pack(2, code ? code : Py_None, project ? project : Py_None));
-    Py_XDECREF(code);
-    Py_XDECREF(project);
-    if (!code || !project || !urls) goto error;
+    if (!code || !project) goto error;
 
     if (buffer_words(&text, (const char *)PyUnicode_1BYTE_DATA(title), PyUnicode_GET_LENGTH(title), 1) < 0)
         goto error;
@@ -834,8 +827,8 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
     if (buffer_char(&text, '\x1f') < 0 || buffer_timestamp(&text, &first_moment) < 0 ||
         buffer_char(&text, '\x1f') < 0 || (!same_dates && buffer_timestamp(&text, &last_moment) < 0) ||
         buffer_add(&text, "\x1f\x1f", 2) < 0 || buffer_str(&text, source_name) < 0 ||
-        buffer_char(&text, '\x1f') < 0 || buffer_joined(&text, PyTuple_GET_ITEM(urls, 0), '\x1e') < 0 ||
-        buffer_char(&text, '\x1f') < 0 || buffer_joined(&text, PyTuple_GET_ITEM(urls, 1), '\x1e') < 0)
+        buffer_char(&text, '\x1f') < 0 || buffer_joined(&text, code, '\x1e') < 0 ||
+        buffer_char(&text, '\x1f') < 0 || buffer_joined(&text, project, '\x1e') < 0)
         goto error;
     content_hash = sha1_hex(text.data, text.length);
     if (!content_hash) goto error;
@@ -844,7 +837,6 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
         /* services._prepared's COPY fields. */
         Py_ssize_t primary = categories_start;
         while (primary < categories_end && text.data[primary] != ' ') primary++;
-        PyObject *code_urls = PyTuple_GET_ITEM(urls, 0);
         if (buffer_str(&line, arxiv_id) < 0 || buffer_char(&line, '\t') < 0 || buffer_str(&line, arxiv_id) < 0 ||
             buffer_char(&line, '\t') < 0 ||
             (version == Py_None ? buffer_add(&line, "\\N", 2) : buffer_long(&line, PyLong_AsLong(version))) < 0 ||
@@ -857,9 +849,9 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
             buffer_char(&line, '\t') < 0 ||
             buffer_add(&line, text.data + categories_start, primary - categories_start) < 0 ||
             buffer_char(&line, '\t') < 0 || buffer_str(&line, source_name) < 0 || buffer_char(&line, '\t') < 0 ||
-            buffer_json(&line, code_urls) < 0 || buffer_char(&line, '\t') < 0 ||
-            buffer_json(&line, PyTuple_GET_ITEM(urls, 1)) < 0 ||
-            buffer_add(&line, PyList_GET_SIZE(code_urls) ? "\tt\t\\N\t" : "\tf\t\\N\t", 6) < 0 ||
+            buffer_json(&line, code) < 0 || buffer_char(&line, '\t') < 0 ||
+            buffer_json(&line, project) < 0 ||
+            buffer_add(&line, PyList_GET_SIZE(code) ? "\tt\t\\N\t" : "\tf\t\\N\t", 6) < 0 ||
             buffer_isoformat(&line, &first_moment) < 0 || buffer_char(&line, '\t') < 0 ||
             (same_dates ? buffer_add(&line, "\\N", 2) : buffer_isoformat(&line, &last_moment)) < 0 ||
             buffer_char(&line, '\t') < 0 || buffer_str(&line, content_hash) < 0)
@@ -872,7 +864,7 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
 
     /* PaperRecord's fields, in declaration order (PaperRecord.to_tuple). */
     record = PyTuple_Pack(15, number, source_name, title, abstract, names, arxiv_id, version, categories,
-                          published, updated, Py_None, PyTuple_GET_ITEM(urls, 0), PyTuple_GET_ITEM(urls, 1),
+                          published, updated, Py_None, code, project,
                           title_key, keys);
     if (!record) goto error;
     result = PyTuple_Pack(3, record, content_hash, copy);
@@ -893,7 +885,8 @@ done:
     Py_XDECREF(categories);
     Py_XDECREF(published);
     Py_XDECREF(updated);
-    Py_XDECREF(urls);
+    Py_XDECREF(code);
+    Py_XDECREF(project);
     Py_XDECREF(title_key);
     Py_XDECREF(content_hash);
     Py_XDECREF(copy);

@@ -350,7 +350,7 @@ _LINK = np.dtype(
 )
 
 
-def _links_binary(papers: list[int], counts: list[int], authors: Iterable[int]) -> bytes:
+def _links_binary(papers: list[int], counts: list[int], authors: list[int]) -> bytes:
     sizes = np.array(counts, dtype=np.int64)
     total = int(sizes.sum())
     records = np.empty(total, dtype=_LINK)
@@ -358,14 +358,14 @@ def _links_binary(papers: list[int], counts: list[int], authors: Iterable[int]) 
     records["paper_size"] = 8
     records["paper"] = np.repeat(np.array(papers, dtype=np.int64), sizes)
     records["author_size"] = 8
-    records["author"] = np.fromiter(authors, np.int64, total)
+    records["author"] = authors
     records["position_size"] = 2
     records["position"] = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     return _COPY_HEADER + records.tobytes() + _COPY_TRAILER
 
 
 def authorships_replace(
-    *, paper_ids: list[int], papers: list[int], counts: list[int], authors: Iterable[int]
+    *, paper_ids: list[int], papers: list[int], counts: list[int], authors: list[int]
 ) -> None:
     """Drop the author lists of `paper_ids` and write those of `papers`: `counts[i]` authors each, in
     order, taken from `authors` (the author ids of all of them, one paper after the other)."""

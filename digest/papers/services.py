@@ -33,7 +33,7 @@ from django.utils import timezone
 from digest.ingest import detect, normalise
 from digest.ingest.errors import IngestError
 from digest.ingest.fetch import fetch, is_url
-from digest.ingest.formats.arxiv_snapshot import Share, arxiv_fast
+from digest.ingest.formats.arxiv_snapshot import Share, fast_path
 from digest.ingest.parallel import in_child_process
 from digest.ingest.records import PaperRecord, Prepared, Reject
 from digest.papers import bulk
@@ -499,8 +499,9 @@ def _parse(location: str, format: str | None, share: Share | None) -> Iterator[A
         stream = _open(location, stack)
         # Asked once: through Django's connection proxy the question costs 2 µs, a tenth of a record.
         postgres = bulk.is_postgres()
-        fast = partial(arxiv_fast.prepared, postgres) if arxiv_fast else None
-        name, parsed = detect.records(stream, format=format, name_hint=location, share=share, fast=fast)
+        name, parsed = detect.records(
+            stream, format=format, name_hint=location, share=share, fast=fast_path(postgres)
+        )
         yield name
         block_lines = share[2] if share and name in detect.SHARED_PARSERS else None
         for number, (order, records, rejects) in enumerate(_batches(parsed, block_lines), start=1):
@@ -574,7 +575,7 @@ def _ingest_batches(
     On PostgreSQL, outside a caller's transaction, a writer thread stores each batch while this
     thread plans the next one (see _Writer); otherwise each batch is planned and stored in turn."""
     writer = _Writer(run) if bulk.is_postgres() and not connection.in_atomic_block else None
-    author_ids: dict[str, int] = {}  # without a writer: see _write_plan
+    author_ids: dict[str, int] = {}  # without a writer: see _plan_batch
     try:
         for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
             parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]

@@ -269,7 +269,7 @@ def test_a_snapshot_stored_through_the_compiled_path_is_unchanged_through_the_py
     first = ingest(path)
     assert (first.new, first.rejected) == (2_000, 0)
     stored = _papers()
-    monkeypatch.setattr(services, "arxiv_fast", None)
+    monkeypatch.setattr(arxiv_snapshot, "arxiv_fast", None)
     again = ingest(path)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2_000)
     assert _papers() == stored
@@ -279,7 +279,7 @@ def test_the_python_path_alone_stores_what_the_compiled_path_stores(
     ingest: Ingest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _snapshot(tmp_path / "snapshot.jsonl", SAMPLE[:300])
-    monkeypatch.setattr(services, "arxiv_fast", None)
+    monkeypatch.setattr(arxiv_snapshot, "arxiv_fast", None)
     ingest(path)
     by_python = _papers()
     Paper.objects.all().delete()

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import BinaryIO
 
 import orjson
@@ -56,6 +57,12 @@ else:
             normalise.MAX_URLS,
         ),
     )
+
+
+def fast_path(postgres: bool) -> Fast | None:
+    """The compiled preparation for parse_jsonl, COPY text included for PostgreSQL; None where the
+    extension was not built."""
+    return partial(arxiv_fast.prepared, postgres) if arxiv_fast else None
 
 
 _MONTHS = {
