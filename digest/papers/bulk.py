@@ -7,6 +7,7 @@ Both take the same inputs and leave the same rows behind; the service decides *w
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -245,6 +246,41 @@ def copy_escaped(text: str) -> str:
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
+
+
+_COPY_ESCAPE = re.compile(r"\\(.)")
+_COPY_UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def copy_unescaped(text: str) -> str:
+    """One field of COPY's text format as the text it holds: copy_escaped undone."""
+    if "\\" not in text:
+        return text
+    return _COPY_ESCAPE.sub(lambda match: _COPY_UNESCAPED[match[1]], text)
+
+
+_INTEGER_COLUMNS = {"arxiv_version", "upvotes"}
+_TIME_COLUMNS = {"published_at", "updated_at"}
+
+
+def record_copy_fields(copy: bytes) -> dict[str, Any]:
+    """The record columns of a record_copy_text line, as the values it was made from."""
+    values: dict[str, Any] = {}
+    for column, field in zip(RECORD_COLUMNS, copy.decode().split("\t"), strict=True):
+        if field == "\\N":
+            value: Any = None
+        elif column in JSON_COLUMNS:
+            value = orjson.loads(copy_unescaped(field))
+        elif column in _INTEGER_COLUMNS:
+            value = int(field)
+        elif column in _TIME_COLUMNS:
+            value = datetime.fromisoformat(field)
+        elif column == "has_code":
+            value = field == "t"
+        else:
+            value = copy_unescaped(field)
+        values[column] = value
+    return values
 
 
 def record_copy_text(row: dict[str, Any]) -> bytes:

@@ -114,6 +114,62 @@ def _hash_of(
     )
 
 
+@dataclass(slots=True)
+class _Copied:
+    """A record whose new paper is already COPY text (the parser process made it): it crosses over
+    as that text and what finding its paper and storing its authors takes. Pickling and unpickling
+    every field cost three times as much, for the few records that meet a stored paper or one of
+    their own batch (`full` reads the other fields back from the text)."""
+
+    record: int
+    arxiv_id: str | None
+    title_key: str
+    authors: list[str]
+    author_keys: list[str]
+    copy_text: bytes
+
+    @property
+    def key(self) -> str:
+        return self.arxiv_id or "title:" + self.title_key
+
+    def full(self) -> PaperRecord:
+        values = bulk.record_copy_fields(self.copy_text)
+        return PaperRecord(
+            record=self.record,
+            source=values["sources"],
+            title=values["title"],
+            abstract=values["abstract"],
+            authors=self.authors,
+            arxiv_id=self.arxiv_id,
+            arxiv_version=values["arxiv_version"],
+            categories=values["categories"].split(),
+            published_at=values["published_at"],
+            updated_at=values["updated_at"],
+            upvotes=values["upvotes"],
+            code_urls=values["code_urls"],
+            project_urls=values["project_urls"],
+            title_key=self.title_key,
+            author_keys=self.author_keys,
+        )
+
+
+# How a prepared record with its COPY text crosses from a parser process: these PaperRecord fields
+# (record, arxiv_id, title_key, authors, author_keys), its content hash and the text.
+_CROSSING = itemgetter(0, 5, 13, 4, 14)
+
+
+def _crossing(prepared: Prepared) -> Prepared:
+    values, content_hash, copy = prepared
+    return (_CROSSING(values), content_hash, copy) if copy is not None else prepared
+
+
+def _received(prepared: Prepared) -> Parsed:
+    values, content_hash, copy = prepared
+    if copy is None:
+        return PaperRecord.from_tuple(values), content_hash, copy
+    return _Copied(*values, copy), content_hash, copy
+
+
 def _row_new(record: PaperRecord, now: datetime, content_hash: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": None,
@@ -250,7 +306,7 @@ class _Index:
         if row["arxiv_id"] is None:
             self.title_only[row["title_key"]] = row
 
-    def find(self, record: PaperRecord) -> dict[str, Any] | None:
+    def find(self, record: PaperRecord | _Copied) -> dict[str, Any] | None:
         if record.arxiv_id:
             # An arXiv record takes over a title-keyed paper, never another arXiv paper.
             return self.by_key.get(record.arxiv_id) or self.title_only.get(record.title_key)
@@ -268,22 +324,28 @@ class _Batch(_Index):
         self.rows = rows
 
     def apply(
-        self, record: PaperRecord, fresh_hash: str | None, copy_text: bytes | None, now: datetime
+        self, record: PaperRecord | _Copied, fresh_hash: str | None, copy_text: bytes | None, now: datetime
     ) -> str:
         """'new', 'updated' or 'unchanged' for this record."""
         row = self.find(record)
         if row is None:
-            row = _row_new(record, now, fresh_hash)
+            row = (
+                _row_copied(record, now, fresh_hash)
+                if type(record) is _Copied
+                else _row_new(record, now, fresh_hash)
+            )
             row["record_copy_text"] = copy_text
             row["stored_hash"] = None
             row["stored_authors"] = None
             self.rows.append(row)
             self._index(row)
             return "new"
+        if "copied" in row:  # a new paper of this batch, until now only its COPY text
+            row.update(_row_new(row.pop("copied").full(), row["modified_at"], row["content_hash"]))
         before = row["content_hash"]
         old_key, was_title_only = row["key"], row["arxiv_id"] is None
         row.pop("record_copy_text", None)  # formatted before this merge
-        _merge(row, record)
+        _merge(row, record.full() if type(record) is _Copied else record)
         row["content_hash"] = _hash(row)
         if row["key"] != old_key:
             self.by_key.pop(old_key, None)
@@ -296,7 +358,27 @@ class _Batch(_Index):
         return "updated"
 
 
-Parsed = tuple[PaperRecord, str | None, bytes | None]  # a record and what _prepared says about it
+# A record and what _prepared says about it.
+Parsed = tuple[PaperRecord | _Copied, str | None, bytes | None]
+
+
+def _row_copied(record: _Copied, now: datetime, content_hash: str | None) -> dict[str, Any]:
+    """A new paper's row with only what finding it, inserting its COPY text and linking its authors
+    read; the rest of _row_new's row is made only if another record merges into it."""
+    return {
+        "id": None,
+        "key": record.key,
+        "arxiv_id": record.arxiv_id,
+        "title_key": record.title_key,
+        "author_names": record.authors,
+        "author_keys": record.author_keys,
+        "content_hash": content_hash,
+        "modified_at": now,
+        "first_seen_at": now,
+        "hidden": False,
+        "featured": False,
+        "copied": record,
+    }
 
 
 def _unchanged(parsed: list[Parsed], stored: list[dict[str, Any]]) -> tuple[set[int], set[int]]:
@@ -494,7 +576,8 @@ def _batches(
 
 def _parse(location: str, format: str | None, share: Share | None) -> Iterator[Any]:
     """Runs in a parser process: the format name, then (order, records as tuples with what
-    _prepared says about them, rejects, bytes of input read so far) per batch."""
+    _prepared says about them, in their _crossing form, rejects, bytes of input read so far) per
+    batch."""
     with ExitStack() as stack:
         stream = _open(location, stack)
         # Asked once: through Django's connection proxy the question costs 2 µs, a tenth of a record.
@@ -509,7 +592,7 @@ def _parse(location: str, format: str | None, share: Share | None) -> Iterator[A
             with suppress(OSError, ValueError):
                 position = stream.tell()
             prepared = [
-                item if type(item) is tuple else (item.to_tuple(), *_prepared(item, postgres))
+                _crossing(item if type(item) is tuple else (item.to_tuple(), *_prepared(item, postgres)))
                 for item in records
             ]
             yield order, prepared, rejects, position
@@ -578,7 +661,7 @@ def _ingest_batches(
     author_ids: dict[str, int] = {}  # without a writer: see _plan_batch
     try:
         for done, (_, prepared, rejects, position) in enumerate(batches, start=1):
-            parsed = [(PaperRecord.from_tuple(values), hash_, copy) for values, hash_, copy in prepared]
+            parsed = list(map(_received, prepared))
             if writer is None:
                 _store_counted(run, parsed, rejects, author_ids)
             else:
