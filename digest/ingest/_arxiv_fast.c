@@ -394,7 +394,7 @@ static PyObject *stripped(PyObject *text) {
 
 /* left + separator + right, for two str. */
 static PyObject *joined(PyObject *left, const char *separator, PyObject *right) {
-    Py_ssize_t left_length, right_length;
+    Py_ssize_t left_length = 0, right_length = 0; /* set by ascii_of: gcc -O3 cannot tell */
     const char *left_data = ascii_of(left, &left_length), *right_data = ascii_of(right, &right_length);
     if (left_data && right_data) {
         size_t between = strlen(separator);
@@ -660,7 +660,7 @@ static int buffer_json(Buffer *buffer, PyObject *values) {
         if (buffer_reserve(buffer, total) < 0) return -1;
         buffer->data[buffer->length++] = '[';
         for (Py_ssize_t i = 0; i < count; i++) {
-            Py_ssize_t length;
+            Py_ssize_t length = 0; /* set by ascii_of: gcc -O3 cannot tell */
             const char *text = ascii_of(PyList_GET_ITEM(values, i), &length);
             if (i) buffer->data[buffer->length++] = ',';
             buffer->data[buffer->length++] = '"';
