@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* normalise's limits, handed over by `configure`. */
-static Py_ssize_t MAX_TITLE, MAX_ABSTRACT, MAX_AUTHORS, MAX_CATEGORIES, MAX_URLS;
+static Py_ssize_t MAX_TITLE, MAX_ABSTRACT, MAX_AUTHORS, MAX_CATEGORIES, MAX_URLS, MAX_AUTHOR_NAME;
 
 static PyObject *source_name, *author_clean, *urls_extract, *sha1, *json_dumps, *utc;
 static PyObject *record_error;
@@ -501,13 +501,47 @@ fail: /* an error is set, or none when the row is outside the common shape */
     return NULL;
 }
 
-/* normalise.clean_authors_keyed through the same cached normalise._author_clean: 1 with the two new
- * lists, 0 when a name would be rejected (the Python path says why), -1 on an error. */
+/* normalise._author_clean(raw) for the usual name: printable ASCII, single spaces and none at its
+ * ends (so strip_controls leaves it as it is), within the length limit, with a letter or digit (so
+ * its key is normalise.fold of it). Worked out here, because looking it up in the Python function's
+ * cache cost more: a fresh string's hash and a probe of a dict of 100,000 names, for every author
+ * of every record. A new (name, key) tuple, or NULL with no error set for any other name. */
+static PyObject *author_plain(PyObject *raw) {
+    Py_ssize_t length;
+    const char *text = ascii_of(raw, &length);
+    char key[256];
+    if (!text || length == 0 || length > MAX_AUTHOR_NAME || length > (Py_ssize_t)sizeof key) return NULL;
+    if (text[0] == ' ' || text[length - 1] == ' ') return NULL;
+    Py_ssize_t size = 0;
+    int gap = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        unsigned char c = text[i];
+        if (c < 0x20 || c == 0x7f || (c == ' ' && text[i - 1] == ' ')) return NULL;
+        if (!is_alnum(c)) {
+            gap = size > 0;
+            continue;
+        }
+        if (gap) key[size++] = ' ';
+        gap = 0;
+        key[size++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    }
+    if (size == 0) return NULL;
+    PyObject *folded = PyUnicode_FromStringAndSize(key, size);
+    if (!folded) return NULL;
+    PyObject *result = PyTuple_Pack(2, raw, folded);
+    Py_DECREF(folded);
+    return result;
+}
+
+/* normalise.clean_authors_keyed: through author_plain, or the same cached normalise._author_clean
+ * for any other name: 1 with the two new lists, 0 when a name would be rejected (the Python path
+ * says why), -1 on an error. */
 static int authors_cleaned(PyObject *written, PyObject **names_out, PyObject **keys_out) {
     PyObject *names = PyList_New(0), *keys = PyList_New(0), *seen = PySet_New(NULL);
     if (!names || !keys || !seen) goto error;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(written); i++) {
-        PyObject *cleaned = PyObject_CallOneArg(author_clean, PyList_GET_ITEM(written, i));
+        PyObject *raw = PyList_GET_ITEM(written, i), *cleaned = author_plain(raw);
+        if (!cleaned && !PyErr_Occurred()) cleaned = PyObject_CallOneArg(author_clean, raw);
         if (!cleaned) {
             if (PyErr_ExceptionMatches(record_error)) {
                 PyErr_Clear();
@@ -900,10 +934,10 @@ static PyObject *configure(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"source", "author_clean", "urls_extract", "sha1", "dumps", "utc",
                             "record_error", "limits", NULL};
     PyObject *values[7];
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UOOOOOO(nnnnn):configure", names, &values[0],
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UOOOOOO(nnnnnn):configure", names, &values[0],
                                      &values[1], &values[2], &values[3], &values[4], &values[5],
                                      &values[6], &MAX_TITLE, &MAX_ABSTRACT, &MAX_AUTHORS,
-                                     &MAX_CATEGORIES, &MAX_URLS))
+                                     &MAX_CATEGORIES, &MAX_URLS, &MAX_AUTHOR_NAME))
         return NULL;
     PyObject **slots[] = {&source_name, &author_clean, &urls_extract, &sha1, &json_dumps, &utc, &record_error};
     for (int i = 0; i < 7; i++) Py_XSETREF(*slots[i], Py_NewRef(values[i]));
@@ -916,7 +950,7 @@ static PyMethodDef methods[] = {
      "for a row the Python path must prepare."},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "configure(*, source, author_clean, urls_extract, sha1, dumps, utc, record_error, limits): limits are "
-     "(title, abstract, authors, categories, urls)"},
+     "(title, abstract, authors, categories, urls, author name)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -203,6 +203,9 @@ def _row_mangled(rng: random.Random, row: Row) -> object:
                 [[f"Name{n}", "A.", ""] for n in range(250)],
                 [["\x00Bad", "Control", ""]],
                 [["   ", "  ", ""]],
+                [[" Leading"], ["Trailing "], ["Le  Cun", "Yann", ""], ["Smith", "Jane", " "]],
+                [["-"], ["O'Brien", "", ""], ["Ng", "A.-Y.", "III"], ["van der Berg", "K_L", ""]],
+                [["Long" * 60, "Name", ""], ["A" * 299, "", ""]],
             ]
         )
     elif change == 6:

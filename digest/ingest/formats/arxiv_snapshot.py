@@ -55,6 +55,7 @@ else:
             normalise.MAX_AUTHORS,
             normalise.MAX_CATEGORIES,
             normalise.MAX_URLS,
+            normalise.MAX_AUTHOR_NAME,
         ),
     )
 
