@@ -93,15 +93,26 @@ MATCH_COLUMNS = ("id", "key", "arxiv_id", "title_key", "content_hash")
 _TYPES = {"id": "bigint", "key": "varchar", "title_key": "varchar"}
 
 
-def papers_match(*, keys: Sequence[str], title_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """The identity and content hash of existing papers with one of these keys or title keys: enough
-    to tell which records are new and which change nothing, without reading any text."""
-    return _papers_where(MATCH_COLUMNS, (("key", keys), ("title_key", title_keys)))
+def papers_match(
+    *, keys: Sequence[str], title_keys: Sequence[str], title_only_keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The identity and content hash of existing papers with one of these keys or title keys, or
+    without an arXiv id and with one of `title_only_keys` (all that an arXiv record can take over by
+    its title): enough to tell which records are new and which change nothing, without reading any
+    text."""
+    return _papers_where(
+        MATCH_COLUMNS,
+        (
+            ("key", keys, ""),
+            ("title_key", title_keys, ""),
+            ("title_key", title_only_keys, "arxiv_id IS NULL"),
+        ),
+    )
 
 
 def papers_read(*, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Existing papers by id, every content column, as plain dicts."""
-    rows = _papers_where(READ_COLUMNS, (("id", ids),))
+    rows = _papers_where(READ_COLUMNS, (("id", ids, ""),))
     for values in rows:
         for column in JSON_COLUMNS:
             values[column] = _load_json(values[column])
@@ -113,12 +124,13 @@ def papers_read(*, ids: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def _papers_where(
-    columns: Sequence[str], conditions: Sequence[tuple[str, Sequence[Any]]]
+    columns: Sequence[str], conditions: Sequence[tuple[str, Sequence[Any], str]]
 ) -> list[dict[str, Any]]:
-    """Papers where any `column IN values` holds, each once, in id order."""
+    """Papers where any `column IN values` holds (together with its SQL `also`, where one is
+    given), each once, in id order."""
     select = f"SELECT {', '.join(columns)} FROM {PAPER}"
     rows: list[tuple[Any, ...]] = []
-    conditions = [(column, list(values)) for column, values in conditions if values]
+    conditions = [(column, list(values), also) for column, values, also in conditions if values]
     if not conditions:
         return []
     with connection.cursor() as cursor:
@@ -126,17 +138,19 @@ def _papers_where(
             # Each list goes as one space-joined string (keys and ids hold no spaces): binding
             # thousands of values as an array parameter costs more on the client than the lookup.
             where = " OR ".join(
-                f"{column} = ANY(string_to_array(%s, ' ')::{_TYPES[column]}[])" for column, _ in conditions
+                f"({also + ' AND ' if also else ''}{column} = ANY(string_to_array(%s, ' ')::{_TYPES[column]}[]))"
+                for column, _, also in conditions
             )
             cursor.execute(
-                f"{select} WHERE {where}", [" ".join(map(str, values)) for _, values in conditions]
+                f"{select} WHERE {where}", [" ".join(map(str, values)) for _, values, _ in conditions]
             )
             rows = cursor.fetchall()
         else:
-            for column, values in conditions:
+            for column, values, also in conditions:
                 for chunk in _chunks(values, SQLITE_CHUNK):
                     marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(f"{select} WHERE {column} IN ({marks})", list(chunk))
+                    where = f"{also + ' AND ' if also else ''}{column} IN ({marks})"
+                    cursor.execute(f"{select} WHERE {where}", list(chunk))
                     rows.extend(cursor.fetchall())
     by_id = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
     return [by_id[key] for key in sorted(by_id)]

@@ -85,6 +85,11 @@ class Paper(models.Model):
         ]
         indexes = [
             models.Index(fields=["title_key"], name="paper_title_key"),
+            # What an arXiv record can take over by its title (services._plan_batch asks for it for
+            # every record of every batch); small, as most papers have an arXiv id.
+            models.Index(
+                fields=["title_key"], name="paper_title_key_title_only", condition=models.Q(arxiv_id=None)
+            ),
             models.Index(fields=["primary_category"], name="paper_primary_category"),
             models.Index(fields=["featured"], name="paper_featured", condition=models.Q(featured=True)),
             models.Index(fields=["hidden"], name="paper_hidden", condition=models.Q(hidden=True)),
