@@ -502,8 +502,8 @@ def _plan_batch(
     # the rest of storing the paper's authors.
     keys_per_row = list(map(_author_keys, relinks))
     flat = list(itertools.chain.from_iterable(keys_per_row))
-    _authors_remember(flat, [name for row in relinks for name in row["author_names"]], author_ids)
-    ids = list(map(author_ids.__getitem__, flat))
+    names = list(itertools.chain.from_iterable(map(itemgetter("author_names"), relinks)))
+    ids = _authors_ids(flat, names, author_ids)
     return _Plan(counts, inserts, updates, touched, relinks, list(map(len, keys_per_row)), ids)
 
 
@@ -522,21 +522,27 @@ def _write_plan(plan: _Plan) -> None:
     )
 
 
-def _authors_remember(keys: list[str], names: list[str], author_ids: dict[str, int]) -> None:
-    """Add the ids of the authors with these keys (and, in the same order, names) to `author_ids`,
-    creating the authors not stored yet (the first spelling seen of a name becomes its display
-    name)."""
+def _authors_ids(keys: list[str], names: list[str], author_ids: dict[str, int]) -> list[int]:
+    """The ids of the authors with these keys (and, in the same order, names), creating the authors
+    not stored yet (the first spelling seen of a name becomes its display name) and remembering
+    them in `author_ids`."""
     if len(author_ids) > AUTHORS_REMEMBERED:
         author_ids.clear()  # bounded memory on huge inputs; the authors are simply looked up again
-    unseen = [key for key in dict.fromkeys(keys) if key not in author_ids]
-    if not unseen:
-        return
-    first_spelling = dict(zip(reversed(keys), reversed(names), strict=True))
-    missing = {
-        key: (first_spelling[key], normalise.author_match_key_keyed(first_spelling[key], key))
-        for key in unseen
-    }
-    author_ids.update(bulk.authors_ids(authors=missing))
+    # Each distinct key is looked up in the run's memory once: a probe of that large dict misses
+    # the CPU caches, a probe of this batch's small one does not.
+    distinct = list(dict.fromkeys(keys))
+    known = dict(zip(distinct, map(author_ids.get, distinct), strict=True))
+    unseen = [key for key, author_id in known.items() if author_id is None]
+    if unseen:
+        first_spelling = dict(zip(reversed(keys), reversed(names), strict=True))
+        missing = {
+            key: (first_spelling[key], normalise.author_match_key_keyed(first_spelling[key], key))
+            for key in unseen
+        }
+        created = bulk.authors_ids(authors=missing)
+        author_ids.update(created)
+        known.update(created)
+    return list(map(known.__getitem__, keys))
 
 
 def _author_keys(row: dict[str, Any]) -> list[str]:
