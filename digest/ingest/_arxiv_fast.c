@@ -822,11 +822,7 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
         goto outside;
     }
 
-    published = moment_datetime(&first_moment);
-    if (!published) goto error;
     int same_dates = moments_equal(&first_moment, &last_moment);
-    updated = same_dates ? Py_NewRef(Py_None) : moment_datetime(&last_moment);
-    if (!updated) goto error;
 
     /* Links in the (already clean) abstract: the same function, where there may be any. */
     if (may_hold_links((const char *)PyUnicode_1BYTE_DATA(abstract), PyUnicode_GET_LENGTH(abstract))) {
@@ -892,16 +888,23 @@ static PyObject *prepared(PyObject *module, PyObject *const *args, Py_ssize_t na
             goto error;
         copy = PyBytes_FromStringAndSize(line.data, line.length);
         if (!copy) goto error;
-    } else {
-        copy = Py_NewRef(Py_None);
+        /* What crosses to the storing process with the COPY text (services._crossing). */
+        record = PyTuple_Pack(5, number, arxiv_id, title_key, names, keys);
+        if (!record) goto error;
+        result = PyTuple_Pack(3, record, content_hash, copy);
+        goto done;
     }
 
     /* PaperRecord's fields, in declaration order (PaperRecord.to_tuple). */
+    published = moment_datetime(&first_moment);
+    if (!published) goto error;
+    updated = same_dates ? Py_NewRef(Py_None) : moment_datetime(&last_moment);
+    if (!updated) goto error;
     record = PyTuple_Pack(15, number, source_name, title, abstract, names, arxiv_id, version, categories,
                           published, updated, Py_None, code, project,
                           title_key, keys);
     if (!record) goto error;
-    result = PyTuple_Pack(3, record, content_hash, copy);
+    result = PyTuple_Pack(3, record, content_hash, Py_None);
     goto done;
 outside:
     result = Py_NewRef(Py_None);
@@ -946,8 +949,9 @@ static PyObject *configure(PyObject *module, PyObject *args, PyObject *kwargs) {
 
 static PyMethodDef methods[] = {
     {"prepared", (PyCFunction)(void (*)(void))prepared, METH_FASTCALL,
-     "prepared(postgres, number, row): (record tuple, content hash, COPY text or None), or None "
-     "for a row the Python path must prepare."},
+     "prepared(postgres, number, row): for PostgreSQL (the crossing tuple, content hash, COPY text) "
+     "as services._crossing makes them, otherwise (record tuple, content hash, None); None for a row "
+     "the Python path must prepare."},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "configure(*, source, author_clean, urls_extract, sha1, dumps, utc, record_error, limits): limits are "
      "(title, abstract, authors, categories, urls, author name)"},

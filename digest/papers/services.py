@@ -154,7 +154,8 @@ class _Copied:
 
 
 # How a prepared record with its COPY text crosses from a parser process: these PaperRecord fields
-# (record, arxiv_id, title_key, authors, author_keys), its content hash and the text.
+# (record, arxiv_id, title_key, authors, author_keys), its content hash and the text. The compiled
+# path (digest/ingest/_arxiv_fast.c) builds the same tuple itself.
 _CROSSING = itemgetter(0, 5, 13, 4, 14)
 
 
@@ -602,8 +603,9 @@ def _parse(location: str, format: str | None, share: Share | None) -> Iterator[A
             position = None
             with suppress(OSError, ValueError):
                 position = stream.tell()
+            # The compiled path's items are already in their crossing form.
             prepared = [
-                _crossing(item if type(item) is tuple else (item.to_tuple(), *_prepared(item, postgres)))
+                item if type(item) is tuple else _crossing((item.to_tuple(), *_prepared(item, postgres)))
                 for item in records
             ]
             yield order, prepared, rejects, position

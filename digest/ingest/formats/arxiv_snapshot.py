@@ -31,8 +31,9 @@ REQUIRED_COLUMNS = {"id", "title", "abstract"}
 Share = tuple[int, int, int]
 # A CSV field may legitimately span lines, but not megabytes.
 csv.field_size_limit(1_000_000)
-# Takes a line's number and JSON value; returns the record prepared for storing, or None to leave
-# it to the Python path (see parse_jsonl).
+# Takes a line's number and JSON value; returns the record prepared for storing (for PostgreSQL in
+# the form that crosses to the storing process: papers.services._crossing), or None to leave it to
+# the Python path (see parse_jsonl).
 Fast = Callable[[int, object], Prepared | None]
 
 try:
