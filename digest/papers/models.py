@@ -11,9 +11,9 @@ from django.utils import timezone
 class KeyField(models.CharField):
     """A key or code that is only ever compared whole or by prefix: compared bytewise on PostgreSQL
     (the "C" collation) instead of by the database's locale, which made every insert into its index
-    and every lookup call strcoll (a tenth of the cost of COPYing papers, bench/ingest.py). For the
-    ASCII and folded text kept here the order is the same (code points). SQLite compares bytewise
-    already."""
+    and every lookup call strcoll (a tenth of the cost of COPYing papers, bench/ingest.py). Nothing
+    shows them to people in their sort order, and under a C.UTF-8 database locale the order is the
+    same anyway (code points). SQLite compares bytewise already."""
 
     def db_parameters(self, connection: Any) -> dict[str, Any]:
         parameters = super().db_parameters(connection)
