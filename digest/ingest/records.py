@@ -67,7 +67,8 @@ _fields_of = attrgetter(*(f.name for f in fields(PaperRecord)))
 
 Parsed = PaperRecord | Reject
 # A record ready for storing: its fields (PaperRecord.to_tuple), its content hash and its COPY text
-# (see digest.papers.services._prepared).
+# (see digest.papers.services._prepared). With the COPY text, the fields cross from a parser
+# process cut down to what the storing process needs (digest.papers.services._crossing).
 Prepared = tuple[tuple[Any, ...], str | None, bytes | None]
 
 
