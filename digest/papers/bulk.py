@@ -130,7 +130,12 @@ def _papers_where(
     given), each once, in id order."""
     select = f"SELECT {', '.join(columns)} FROM {PAPER}"
     rows: list[tuple[Any, ...]] = []
-    conditions = [(column, list(values), also) for column, values, also in conditions if values]
+    # (column, values, the SQL that precedes the column's test)
+    conditions = [
+        (column, list(values), f"{also} AND " if also else "")
+        for column, values, also in conditions
+        if values
+    ]
     if not conditions:
         return []
     with connection.cursor() as cursor:
@@ -138,7 +143,7 @@ def _papers_where(
             # Each list goes as one space-joined string (keys and ids hold no spaces): binding
             # thousands of values as an array parameter costs more on the client than the lookup.
             where = " OR ".join(
-                f"({also + ' AND ' if also else ''}{column} = ANY(string_to_array(%s, ' ')::{_TYPES[column]}[]))"
+                f"({also}{column} = ANY(string_to_array(%s, ' ')::{_TYPES[column]}[]))"
                 for column, _, also in conditions
             )
             cursor.execute(
@@ -149,8 +154,7 @@ def _papers_where(
             for column, values, also in conditions:
                 for chunk in _chunks(values, SQLITE_CHUNK):
                     marks = ", ".join(["%s"] * len(chunk))
-                    where = f"{also + ' AND ' if also else ''}{column} IN ({marks})"
-                    cursor.execute(f"{select} WHERE {where}", list(chunk))
+                    cursor.execute(f"{select} WHERE {also}{column} IN ({marks})", list(chunk))
                     rows.extend(cursor.fetchall())
     by_id = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
     return [by_id[key] for key in sorted(by_id)]

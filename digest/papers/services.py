@@ -128,9 +128,8 @@ class _Copied:
     author_keys: list[str]
     copy_text: bytes
 
-    @property
-    def key(self) -> str:
-        return self.arxiv_id or "title:" + self.title_key
+    # The PaperRecord rule, from the same two fields.
+    key = PaperRecord.key
 
     def full(self) -> PaperRecord:
         values = bulk.record_copy_fields(self.copy_text)
