@@ -70,6 +70,15 @@ def _die_with_parent() -> None:
 PR_SET_PDEATHSIG = 1
 
 
+def free_port() -> int:
+    """A port nothing listens on now, so parallel runs of the suite never share one."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class CeleryWorker:
     """A real `celery worker` process on the test database, started and stopped by the test."""
 
@@ -169,12 +178,9 @@ class SmtpSink:
     stopped (connections refused) and started again on the same port."""
 
     def __init__(self) -> None:
-        import socket
         import threading
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.host = "127.0.0.1"
         self.messages: list[tuple[str, list[str], bytes]] = []
         # recipient (lower case) -> SMTP reply line, e.g. "550 5.1.1 No such user"

@@ -14,11 +14,11 @@ import redis
 
 from digest.delivery.models import FINAL, Delivery
 from digest.delivery.services import digests_due
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, free_port
 from tests.delivery.conftest import DeliveryWorkers
 from tests.delivery.helpers import subscriber_with_matches
 
-PORT = 8509  # helper E's port range
+PORT = free_port()
 
 
 class PrivateRedis:

@@ -12,9 +12,9 @@ from django.test import override_settings
 
 from digest.ingest.errors import IngestError
 from digest.papers.models import IngestRun, Paper
+from tests.conftest import free_port
 from tests.ingest.conftest import DATA, Ingest
 
-PORT = 8101
 FEED = (DATA / "arxiv-api.atom").read_bytes()
 
 
@@ -49,11 +49,11 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{PORT}"
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
 
@@ -95,4 +95,4 @@ def test_an_http_error_fails_the_run_with_the_status(
 
 def test_an_unreachable_host_fails_cleanly(ingest: Ingest) -> None:
     with pytest.raises(IngestError, match="cannot fetch"):
-        ingest(f"http://127.0.0.1:{PORT + 8}/nothing-listens-here")
+        ingest(f"http://127.0.0.1:{free_port()}/nothing-listens-here")
